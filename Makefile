@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is here too.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run migrate test lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "StockFlow needs Python 3.11+"'
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install whenever the dependencies change.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[embedded,dev,bench]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install ## migrate to head and serve on STOCKFLOW_HOST:STOCKFLOW_PORT
+	exec $(BIN)/stockflow serve
+
+migrate: install
+	$(BIN)/stockflow migrate
+
+test: install ## the whole suite, on the embedded PostgreSQL unless STOCKFLOW_TEST_DATABASE_URL is set
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check src tests bench alembic
+	$(BIN)/ruff format --check src tests bench alembic
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix src tests bench alembic
+	$(BIN)/ruff format src tests bench alembic
+
+bench: install ## QUICK=1 for the short run
+	$(BIN)/python -m bench $(if $(QUICK),--quick,)
+
+clean:
+	rm -rf $(VENV) .stockflow .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""StockFlow: a multi-tenant inventory service with an append-only stock ledger."""

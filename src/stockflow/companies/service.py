@@ -1,0 +1,26 @@
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stockflow.companies.repository import CompanyRepository
+from stockflow.companies.schemas import CompanyCreate, CompanyCreated, CompanyRead
+from stockflow.core.auth import new_api_key
+from stockflow.core.errors import NotFound
+
+
+class CompanyService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.repo = CompanyRepository(session)
+
+    async def create(self, data: CompanyCreate) -> CompanyCreated:
+        company = await self.repo.add(data.name)
+        key_row = await self.repo.add_api_key(company.id)
+        api_key, key_row.secret_hash = new_api_key(key_row.id)
+        await self.repo.session.flush()
+        return CompanyCreated(
+            id=company.id, name=company.name, created_at=company.created_at, api_key=api_key
+        )
+
+    async def get(self, company_id: int) -> CompanyRead:
+        company = await self.repo.get(company_id)
+        if company is None:
+            raise NotFound(f"Company {company_id} not found.")
+        return CompanyRead.model_validate(company)

@@ -1,0 +1,48 @@
+"""Engine, sessions and the per-request unit of work."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from stockflow.core import embedded
+from stockflow.core.settings import Settings
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """The configured server, or the embedded one (started on first use)."""
+    if settings.database_url:
+        return embedded.to_asyncpg_url(settings.database_url)
+    return embedded.start(settings.data_dir)
+
+
+def create_engine(url: str, settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        # The report and ledger run as prepared statements; keep asyncpg's cache warm.
+        connect_args={"server_settings": {"application_name": "stockflow"}},
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request. `AutoCommitRoute` commits it before the response is sent;
+    whatever is not committed is rolled back when the session closes."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with sessionmaker() as session:
+        request.state.session = session
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]

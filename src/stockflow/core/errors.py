@@ -1,0 +1,189 @@
+"""Domain errors and their RFC 9457 problem+json rendering.
+
+Services raise `StockflowError` subclasses and never import FastAPI; one set of handlers
+turns them, FastAPI's validation errors, Starlette's HTTP errors and database constraint
+violations into `application/problem+json`. Nothing a client sends can produce a 500.
+"""
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class StockflowError(Exception):
+    status: int = 500
+    slug: str = "internal-error"
+    title: str = "Internal error"
+
+    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+
+
+class Unauthorized(StockflowError):
+    status, slug, title = 401, "unauthorized", "Missing or invalid credentials"
+
+
+class Forbidden(StockflowError):
+    status, slug, title = 403, "forbidden", "Not allowed for this credential"
+
+
+class NotFound(StockflowError):
+    status, slug, title = 404, "not-found", "Resource not found"
+
+
+class Conflict(StockflowError):
+    status, slug, title = 409, "conflict", "Conflict with the current state"
+
+
+class DuplicateSku(Conflict):
+    slug, title = "duplicate-sku", "SKU already exists"
+
+
+class InsufficientStock(Conflict):
+    slug, title = "insufficient-stock", "Insufficient stock"
+
+
+class IdempotencyConflict(Conflict):
+    slug, title = "idempotency-key-reused", "Idempotency key reused with a different request"
+
+
+class InvalidInput(StockflowError):
+    status, slug, title = 422, "invalid-input", "Invalid input"
+
+
+class ProblemError(BaseModel):
+    loc: list[str | int]
+    msg: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error is answered."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[ProblemError] | None = None
+
+
+def problem_body(
+    status: int, slug: str, title: str, detail: str, errors: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"urn:stockflow:problem:{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+def problem(
+    status: int, slug: str, title: str, detail: str, errors: list[dict[str, Any]] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        problem_body(status, slug, title, detail, errors),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+    )
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries so clients see which problems a route can answer."""
+    return {
+        status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in statuses
+    }
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        {"loc": list(err.get("loc", ())), "msg": err.get("msg", "invalid"), "type": err.get("type")}
+        for err in exc.errors()
+    ]
+
+
+async def _stockflow_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StockflowError)
+    return problem(exc.status, exc.slug, exc.title, exc.detail, exc.errors)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = _validation_errors(exc)
+    if any(e["type"] == "json_invalid" for e in errors):
+        detail = "The request body is not valid JSON."
+    else:
+        detail = "The request does not match the expected schema."
+    return problem(422, "invalid-input", "Invalid input", detail, errors)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    phrase = HTTPStatus(exc.status_code).phrase
+    detail = exc.detail if isinstance(exc.detail, str) else phrase
+    response = problem(exc.status_code, phrase.lower().replace(" ", "-"), phrase, detail)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _integrity_error(_: Request, exc: Exception) -> JSONResponse:
+    # Constraints are the last line of defence: a race the service did not foresee is a
+    # conflict with the stored state, never a server error.
+    log.warning("integrity_error", error=str(getattr(exc, "orig", exc)))
+    return problem(
+        409,
+        "conflict",
+        "Conflict with the current state",
+        "The request conflicts with data stored concurrently.",
+    )
+
+
+async def _dbapi_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    if sqlstate.startswith("22"):  # data exception: a value out of the column's range
+        return problem(422, "invalid-input", "Invalid input", "A value is out of range.")
+    if sqlstate in ("40001", "40P01"):  # serialization failure / deadlock: safe to retry
+        return problem(
+            409,
+            "conflict",
+            "Conflict with the current state",
+            "The request raced another one; retry it.",
+        )
+    log.exception("database_error", sqlstate=sqlstate)
+    return problem(
+        503,
+        "database-unavailable",
+        "Database error",
+        "The database could not complete the request.",
+    )
+
+
+async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled_error", error=repr(exc))
+    return problem(500, "internal-error", "Internal error", "An unexpected error occurred.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StockflowError, _stockflow_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DBAPIError, _dbapi_error)
+    app.add_exception_handler(Exception, _unhandled)

@@ -1,0 +1,30 @@
+"""Runtime configuration, read once from the environment (and an optional `.env`)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STOCKFLOW_", env_file=".env", extra="ignore")
+
+    # None means "start the embedded PostgreSQL in data_dir".
+    database_url: str | None = None
+    data_dir: Path = Path("./.stockflow")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    admin_token: SecretStr | None = None
+    default_low_stock_threshold: int = Field(default=10, ge=0)
+
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    db_pool_size: int = Field(default=20, ge=1)
+    db_max_overflow: int = Field(default=20, ge=0)
+    log_level: str = "INFO"
+    log_json: bool = False
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,84 @@
+"""The ASGI application: `create_app()` wires settings, database, errors and routers."""
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+
+from stockflow.alerts.router import router as alerts_router
+from stockflow.bundles.router import router as bundles_router
+from stockflow.companies.router import router as companies_router
+from stockflow.core.database import create_engine, create_sessionmaker, resolve_database_url
+from stockflow.core.errors import install_error_handlers
+from stockflow.core.idempotency import IdempotentReplay, replay_response
+from stockflow.core.logging import RequestContextMiddleware, configure_logging
+from stockflow.core.settings import Settings, get_settings
+from stockflow.inventory.router import router as inventory_router
+from stockflow.ledger.router import router as ledger_router
+from stockflow.operations.router import router as operations_router
+from stockflow.product_types.router import router as product_types_router
+from stockflow.products.router import router as products_router
+from stockflow.suppliers.router import router as suppliers_router
+from stockflow.warehouses.router import router as warehouses_router
+
+log = structlog.get_logger(__name__)
+
+RESOURCE_ROUTERS = [
+    companies_router,
+    warehouses_router,
+    product_types_router,
+    products_router,
+    suppliers_router,
+    bundles_router,
+    ledger_router,
+    inventory_router,
+    alerts_router,
+]
+
+
+def _admin_token(settings: Settings) -> str:
+    if settings.admin_token is not None:
+        return settings.admin_token.get_secret_value()
+    token = secrets.token_urlsafe(32)
+    # Printed once, on stdout, so a newcomer can use the API straight away.
+    print(
+        f"\n  STOCKFLOW_ADMIN_TOKEN was not set; this run's admin token is:\n  {token}\n",
+        flush=True,
+    )
+    return token
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Tests may install their own engine before start-up.
+        own_engine = not hasattr(app.state, "engine")
+        if own_engine:
+            app.state.engine = create_engine(resolve_database_url(settings), settings)
+            app.state.sessionmaker = create_sessionmaker(app.state.engine)
+        if not hasattr(app.state, "admin_token"):
+            app.state.admin_token = _admin_token(settings)
+        log.info("stockflow_started")
+        yield
+        if own_engine:
+            await app.state.engine.dispose()
+
+    app = FastAPI(
+        title="StockFlow",
+        version="0.1.0",
+        summary="Multi-tenant inventory: catalog, stock ledger and low-stock report.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_exception_handler(IdempotentReplay, replay_response)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(operations_router)
+    for router in RESOURCE_ROUTERS:
+        app.include_router(router, prefix="/api")
+    return app

@@ -1,0 +1,28 @@
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from stockflow.models.base import Base, company_column, created_at_column, id_column
+
+
+class Company(Base):
+    __tablename__ = "companies"
+    __table_args__ = (CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),)
+
+    id: Mapped[int] = id_column()
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class ApiKey(Base):
+    """A company's API key. Only a SHA-256 of its secret is kept: keys are 256-bit random
+    tokens, so a slow password hash would add latency to every request and no safety."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    company_id: Mapped[int] = company_column()
+    secret_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = created_at_column()
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

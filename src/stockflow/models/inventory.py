@@ -1,0 +1,103 @@
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from stockflow.models.base import Base, company_column
+
+# Each reason's sign rule; the ledger service checks it first, the CHECK backs it up.
+REASON_SIGNS = {
+    "receipt": 1,
+    "return": 1,
+    "transfer_in": 1,
+    "sale": -1,
+    "transfer_out": -1,
+    "adjustment": 0,  # either sign, never zero
+}
+
+
+class InventoryLevel(Base):
+    """The current quantity of one product in one warehouse, always equal to the sum of its
+    ledger deltas, plus the warehouse-level low-stock threshold for that product."""
+
+    __tablename__ = "inventory_levels"
+    __table_args__ = (
+        ForeignKeyConstraint(["company_id", "product_id"], ["products.company_id", "products.id"]),
+        ForeignKeyConstraint(
+            ["company_id", "warehouse_id"], ["warehouses.company_id", "warehouses.id"]
+        ),
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        CheckConstraint("low_stock_threshold >= 0", name="threshold_not_negative"),
+        Index("ix_inventory_levels_company_id_product_id", "company_id", "product_id"),
+        Index("ix_inventory_levels_warehouse_id", "warehouse_id"),
+    )
+
+    product_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    warehouse_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    company_id: Mapped[int] = company_column()
+    quantity: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
+    low_stock_threshold: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+_SIGN_RULE = " OR ".join(
+    [
+        "(reason IN ('receipt', 'return', 'transfer_in') AND delta > 0)",
+        "(reason IN ('sale', 'transfer_out') AND delta < 0)",
+        "(reason = 'adjustment' AND delta <> 0)",
+    ]
+)
+
+
+class LedgerEntry(Base):
+    """One append-only stock change. Never updated or deleted."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        ForeignKeyConstraint(["company_id", "product_id"], ["products.company_id", "products.id"]),
+        ForeignKeyConstraint(
+            ["product_id", "warehouse_id"],
+            ["inventory_levels.product_id", "inventory_levels.warehouse_id"],
+            name="fk_ledger_entries_level",
+        ),
+        CheckConstraint(_SIGN_RULE, name="reason_sign"),
+        CheckConstraint("quantity_after >= 0", name="quantity_after_not_negative"),
+        Index("ix_ledger_entries_company_id_id", "company_id", "id"),
+        Index("ix_ledger_entries_product_id_warehouse_id_id", "product_id", "warehouse_id", "id"),
+        Index("ix_ledger_entries_warehouse_id_id", "warehouse_id", "id"),
+        # The low-stock report reads only sales inside a time window.
+        Index(
+            "ix_ledger_entries_sales_window",
+            "company_id",
+            "occurred_at",
+            postgresql_where=text("reason = 'sale'"),
+            postgresql_include=["product_id", "warehouse_id", "delta"],
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    company_id: Mapped[int] = company_column()
+    product_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    warehouse_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    delta: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    reason: Mapped[str] = mapped_column(String(16), nullable=False)
+    reference: Mapped[str | None] = mapped_column(String(255))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    quantity_after: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # For component lines of a bundle sale: the bundle that was sold.
+    bundle_id: Mapped[int | None] = mapped_column(BigInteger)

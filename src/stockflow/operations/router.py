@@ -1,0 +1,32 @@
+"""Liveness, readiness and metrics for the people who run StockFlow."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from stockflow.core.errors import problem
+from stockflow.core.metrics import metrics_endpoint
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="The process is up")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz", summary="The database answers", responses={503: {"description": "Not ready"}}
+)
+async def readyz(request: Request) -> JSONResponse:
+    engine: AsyncEngine = request.app.state.engine
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        return problem(503, "not-ready", "Not ready", f"Database unreachable: {type(exc).__name__}")
+    return JSONResponse({"status": "ready"})
+
+
+router.add_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)

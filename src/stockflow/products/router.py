@@ -1,0 +1,3 @@
+from stockflow.core.routing import resource_router
+
+router = resource_router(tags=["products"])
