@@ -1,0 +1,42 @@
+"""The one code path that writes ledger entries and moves stock levels with them.
+
+Every stock change in StockFlow (a product's initial stock, movements, transfers, bundle
+sales) ends here, inside the request's transaction: the levels are locked in a fixed
+order, every line is checked against the running level (stock never goes below zero),
+then the levels and their entries are written together. A line that would go negative
+raises before anything is written, and the request's rollback undoes the rest.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stockflow.ledger.exceptions import insufficient_stock
+from stockflow.ledger.repository import EntryLine, EntryRow, LedgerRepository, Pair
+
+
+async def write_entries(
+    session: AsyncSession,
+    company_id: int,
+    lines: Sequence[EntryLine],
+    *,
+    occurred_at: datetime,
+    reference: str | None = None,
+) -> list[EntryRow]:
+    """Apply `lines` in order, all or nothing. Callers have already checked that the
+    products and warehouses belong to `company_id` and that each line's sign fits its
+    reason (the database's CHECKs back both up)."""
+    repo = LedgerRepository(session)
+    levels = await repo.lock_levels(company_id, [(ln.product_id, ln.warehouse_id) for ln in lines])
+    running: dict[Pair, int] = dict(levels)
+    after: list[int] = []
+    for line in lines:
+        pair = (line.product_id, line.warehouse_id)
+        quantity = running[pair] + line.delta
+        if quantity < 0:
+            raise insufficient_stock(line.product_id, line.warehouse_id, running[pair], line.delta)
+        running[pair] = quantity
+        after.append(quantity)
+    await repo.set_levels({pair: q for pair, q in running.items() if q != levels[pair]})
+    return await repo.insert_entries(company_id, lines, after, occurred_at, reference)
