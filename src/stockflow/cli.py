@@ -1,5 +1,9 @@
 """`stockflow` command line: `serve` (migrate, then run the API) and `migrate`."""
 
+import signal
+import sys
+from types import FrameType
+
 import click
 import uvicorn
 
@@ -23,6 +27,10 @@ def migrate() -> None:
         embedded.stop()
 
 
+def _exit_on_sigterm(signum: int, _: FrameType | None) -> None:
+    sys.exit(128 + signum)
+
+
 @main.command()
 @click.option("--host", default=None, help="Overrides STOCKFLOW_HOST.")
 @click.option("--port", default=None, type=int, help="Overrides STOCKFLOW_PORT.")
@@ -33,8 +41,10 @@ def serve(host: str | None, port: int | None) -> None:
     settings = get_settings()
     try:
         upgrade_to_head(resolve_database_url(settings))
-        # uvicorn turns SIGINT/SIGTERM into a graceful shutdown and returns here, so the
-        # embedded database is stopped below instead of being left running.
+        # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal with
+        # the handlers it found at start. Turning SIGTERM into SystemExit (SIGINT already
+        # is KeyboardInterrupt) lets the `finally` below stop the embedded database.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         uvicorn.run(
             create_app(settings),
             host=host or settings.host,

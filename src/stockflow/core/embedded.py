@@ -5,6 +5,8 @@ binaries from PyPI, a data folder inside the project, and a Unix socket only (no
 port to collide with).
 """
 
+import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,9 @@ def start(data_dir: Path) -> str:
         ) from exc
     data_dir.mkdir(parents=True, exist_ok=True)
     if _server is None:
-        _server = pgserver.get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
+        pgdata = data_dir.resolve() / "pgdata"
+        _forget_dead_handles(pgdata)
+        _server = pgserver.get_server(pgdata, cleanup_mode="stop")
         exists = _server.psql(
             f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';"  # noqa: S608 - a constant
         )
@@ -36,6 +40,30 @@ def start(data_dir: Path) -> str:
             _server.psql(f"CREATE DATABASE {DATABASE_NAME};")
         log.info("embedded_postgres_started", data_dir=str(data_dir))
     return to_asyncpg_url(_server.get_uri(DATABASE_NAME))
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """pgserver stops the server when its last user process exits, counting users in a
+    pid list. A user killed with SIGKILL never leaves that list, so the server would
+    outlive every later run; dropping pids that no longer exist restores the count."""
+    handles = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and _is_alive(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+def _is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def stop() -> None:

@@ -1,6 +1,7 @@
 """structlog configuration and the middleware that gives each request an id."""
 
 import logging
+import re
 import sys
 import time
 import uuid
@@ -34,9 +35,14 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
 log = structlog.get_logger("stockflow.http")
 
 
-def _route_template(scope: Scope) -> str:
-    route = scope.get("route")
-    return getattr(route, "path", None) or "unmatched"
+_ID_SEGMENT = re.compile(r"/\d+(?=/|$)")
+
+
+def _route_label(path: str, status: int) -> str:
+    """A low-cardinality metrics label: ids folded to `{id}`; unrouted paths lumped."""
+    if status in (404, 405) and not path.startswith("/api/companies/"):
+        return "unmatched"
+    return _ID_SEGMENT.sub("/{id}", path)
 
 
 class RequestContextMiddleware:
@@ -73,7 +79,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = _route_template(scope)
+            route = _route_label(scope["path"], status)
             metrics.observe(scope["method"], route, status, elapsed)
             log.info(
                 "request",

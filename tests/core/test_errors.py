@@ -1,0 +1,49 @@
+"""Every error is RFC 9457 problem+json, and bad input is a 4xx, never a 500."""
+
+from httpx import AsyncClient
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(r, status: int) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == PROBLEM
+    body = r.json()
+    assert {"type", "title", "status", "detail"} <= body.keys()
+    assert body["status"] == status
+    return body  # type: ignore[no-any-return]
+
+
+async def test_malformed_json_is_422_problem(client: AsyncClient) -> None:
+    r = await client.post(
+        "/api/companies", content=b'{"name": "x",', headers={"content-type": "application/json"}
+    )
+    body = assert_problem(r, 422)
+    assert body["errors"][0]["loc"][0] == "body"
+
+
+async def test_validation_errors_list_loc_and_msg(client: AsyncClient) -> None:
+    body = assert_problem(await client.post("/api/companies", json={}), 422)
+    assert body["errors"][0]["loc"] == ["body", "name"]
+    assert body["errors"][0]["msg"]
+
+
+async def test_unknown_route_and_method(client: AsyncClient) -> None:
+    assert_problem(await client.get("/api/nope"), 404)
+    assert_problem(await client.delete("/api/companies"), 405)
+
+
+async def test_bad_path_ids_are_4xx(client: AsyncClient) -> None:
+    for path in [
+        "/api/companies/abc",
+        "/api/companies/0",
+        "/api/companies/-1",
+        "/api/companies/99999999999999999999999",
+    ]:
+        r = await client.get(path)
+        assert 400 <= r.status_code < 500, path
+        assert r.headers["content-type"] == PROBLEM
+
+
+async def test_401_carries_www_authenticate_problem(anon: AsyncClient) -> None:
+    assert_problem(await anon.post("/api/companies", json={"name": "x"}), 401)
