@@ -1,0 +1,77 @@
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import Field, StrictBool, field_validator
+
+from stockflow.bundles.schemas import ComponentRead
+from stockflow.core.schemas import Id, Money, Name, Quantity, Schema, Sku, Threshold
+
+
+class ProductCreate(Schema):
+    """`POST /companies/{company_id}/products`: the company comes from the path."""
+
+    name: Name
+    sku: Sku
+    price: Money
+    product_type_id: Id | None = None
+    low_stock_threshold: Threshold | None = None
+    is_bundle: StrictBool = False
+    warehouse_id: Id | None = Field(
+        default=None, description="Create the product's level in this warehouse."
+    )
+    initial_quantity: Quantity = Field(
+        default=0, description="Units received into `warehouse_id` (a `receipt` entry)."
+    )
+
+
+class LegacyProductCreate(ProductCreate):
+    """`POST /products`: required with the admin token; a company key defaults to its own."""
+
+    company_id: Id | None = None
+
+
+class ProductUpdate(Schema):
+    name: Name | None = None
+    sku: Sku | None = None
+    price: Money | None = None
+    product_type_id: Id | None = None
+    low_stock_threshold: Threshold | None = None
+    is_active: StrictBool | None = None
+
+    @field_validator("name", "sku", "price", "is_active")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Only an explicit null reaches here (defaults are not validated): these fields
+        # always have a value, so null is a client error, not "leave unchanged".
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+class ProductRead(Schema):
+    id: int
+    company_id: int
+    name: str
+    sku: str
+    price: Decimal = Field(examples=["12.50"])
+    product_type_id: int | None
+    low_stock_threshold: int | None
+    is_bundle: bool
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class StockRead(Schema):
+    warehouse_id: int
+    warehouse_name: str
+    quantity: int
+
+
+class ProductDetail(ProductRead):
+    stock: list[StockRead] = Field(
+        description="Per warehouse; for a bundle, its derived availability where every "
+        "component is stocked."
+    )
+    components: list[ComponentRead] = Field(description="A bundle's contents; [] otherwise.")
