@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from stockflow.models import LedgerEntry, Product, Warehouse
 
 # Creates the level rows a movement touches that do not exist yet, in (product,
 # warehouse) order. Rows another open transaction is creating are waited for in that
@@ -54,7 +56,8 @@ _INSERT_ENTRIES = text(
     INSERT INTO ledger_entries
         (company_id, product_id, warehouse_id, delta, reason, reference, occurred_at,
          quantity_after, bundle_id)
-    SELECT :company_id, t.p, t.w, t.d, t.r, :reference, :occurred_at, t.q, t.b
+    SELECT :company_id, t.p, t.w, t.d, t.r, CAST(:reference AS text),
+           coalesce(CAST(:occurred_at AS timestamptz), now()), t.q, t.b
     FROM unnest(
         CAST(:products AS bigint[]), CAST(:warehouses AS bigint[]), CAST(:deltas AS bigint[]),
         CAST(:reasons AS text[]), CAST(:after AS bigint[]), CAST(:bundles AS bigint[])
@@ -95,6 +98,28 @@ class EntryRow:
 Pair = tuple[int, int]
 
 
+@dataclass(frozen=True)
+class ProductFacts:
+    """What a movement needs to know about a product."""
+
+    id: int
+    is_bundle: bool
+    is_active: bool
+
+
+@dataclass(frozen=True)
+class EntryQuery:
+    """Filters of the ledger list; None means "any"."""
+
+    product_id: int | None = None
+    warehouse_id: int | None = None
+    bundle_id: int | None = None
+    reason: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    descending: bool = True
+
+
 class LedgerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -127,7 +152,7 @@ class LedgerRepository:
         company_id: int,
         lines: Sequence[EntryLine],
         after: Sequence[int],
-        occurred_at: datetime,
+        occurred_at: datetime | None,
         reference: str | None,
     ) -> list[EntryRow]:
         rows = await self.session.execute(
@@ -146,3 +171,49 @@ class LedgerRepository:
         )
         entries = [EntryRow(**row._mapping) for row in rows]
         return sorted(entries, key=lambda e: e.id)
+
+    async def products(self, company_id: int, ids: Sequence[int]) -> dict[int, ProductFacts]:
+        """The company's products among `ids` (another company's are simply absent)."""
+        rows = await self.session.execute(
+            select(Product.id, Product.is_bundle, Product.is_active).where(
+                Product.company_id == company_id, Product.id.in_(sorted(set(ids)))
+            )
+        )
+        return {r.id: ProductFacts(r.id, r.is_bundle, r.is_active) for r in rows}
+
+    async def warehouse_ids(self, company_id: int, ids: Sequence[int]) -> set[int]:
+        """The company's warehouses among `ids`."""
+        rows = await self.session.scalars(
+            select(Warehouse.id).where(
+                Warehouse.company_id == company_id, Warehouse.id.in_(sorted(set(ids)))
+            )
+        )
+        return set(rows)
+
+    async def list_entries(
+        self, company_id: int, query: EntryQuery, after_id: int | None, limit: int
+    ) -> list[LedgerEntry]:
+        """Up to `limit` entries in id order (newest first when descending), after the
+        keyset position `after_id`."""
+        stmt: Select[LedgerEntry] = select(LedgerEntry).where(LedgerEntry.company_id == company_id)
+        if query.product_id is not None:
+            stmt = stmt.where(LedgerEntry.product_id == query.product_id)
+        if query.warehouse_id is not None:
+            stmt = stmt.where(LedgerEntry.warehouse_id == query.warehouse_id)
+        if query.bundle_id is not None:
+            stmt = stmt.where(LedgerEntry.bundle_id == query.bundle_id)
+        if query.reason is not None:
+            stmt = stmt.where(LedgerEntry.reason == query.reason)
+        if query.since is not None:
+            stmt = stmt.where(LedgerEntry.occurred_at >= query.since)
+        if query.until is not None:
+            stmt = stmt.where(LedgerEntry.occurred_at <= query.until)
+        if query.descending:
+            if after_id is not None:
+                stmt = stmt.where(LedgerEntry.id < after_id)
+            stmt = stmt.order_by(LedgerEntry.id.desc())
+        else:
+            if after_id is not None:
+                stmt = stmt.where(LedgerEntry.id > after_id)
+            stmt = stmt.order_by(LedgerEntry.id)
+        return list(await self.session.scalars(stmt.limit(limit)))

@@ -21,12 +21,13 @@ async def write_entries(
     company_id: int,
     lines: Sequence[EntryLine],
     *,
-    occurred_at: datetime,
+    occurred_at: datetime | None,
     reference: str | None = None,
 ) -> list[EntryRow]:
     """Apply `lines` in order, all or nothing. Callers have already checked that the
     products and warehouses belong to `company_id` and that each line's sign fits its
-    reason (the database's CHECKs back both up)."""
+    reason (the database's CHECKs back both up). `occurred_at` None means the
+    transaction's time, the same clock the low-stock report reads."""
     repo = LedgerRepository(session)
     levels = await repo.lock_levels(company_id, [(ln.product_id, ln.warehouse_id) for ln in lines])
     running: dict[Pair, int] = dict(levels)

@@ -1,0 +1,23 @@
+from datetime import datetime
+
+from pydantic import Field
+
+from stockflow.core.schemas import Schema, Threshold
+
+
+class InventoryLevelRead(Schema):
+    product_id: int
+    warehouse_id: int
+    quantity: int
+    low_stock_threshold: int | None = Field(
+        description="The warehouse-level threshold for this product, or null (then the "
+        "product's, its type's or the default threshold applies)."
+    )
+    updated_at: datetime
+
+
+class ThresholdUpdate(Schema):
+    low_stock_threshold: Threshold | None = Field(
+        description="Units below which this product counts as low in this warehouse; "
+        "null clears it. Required (send null explicitly to clear)."
+    )
