@@ -1,3 +1,38 @@
+from typing import Annotated
+
+from fastapi import Query
+
+from stockflow.alerts.dependencies import AlertServiceDep
+from stockflow.alerts.schemas import LowStockReport
+from stockflow.core.auth import CompanyScopeDep
+from stockflow.core.errors import problem_responses
 from stockflow.core.routing import resource_router
+from stockflow.core.schemas import MAX_ID
 
 router = resource_router(tags=["alerts"])
+
+
+@router.get(
+    "/companies/{company_id}/alerts/low-stock",
+    summary="Products running low: what to reorder, from whom, and how soon stock runs out",
+    responses=problem_responses(404),
+)
+async def low_stock_report(
+    scope: CompanyScopeDep,
+    service: AlertServiceDep,
+    window_days: Annotated[
+        int, Query(ge=1, le=365, description="Days of sales that set the velocity.")
+    ] = 30,
+    warehouse_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Only this warehouse of the company.")
+    ] = None,
+    product_type_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Only products of this type.")
+    ] = None,
+) -> LowStockReport:
+    return await service.low_stock(
+        scope.company_id,
+        window_days=window_days,
+        warehouse_id=warehouse_id,
+        product_type_id=product_type_id,
+    )

@@ -1,0 +1,76 @@
+"""SPEC: the report is one aggregated SQL query over the ledger, never one per product.
+
+What is counted: statements that read `ledger_entries` while the endpoint runs. The
+authentication and company-scope checks (and the `warehouse_id` / `product_type_id`
+existence checks) run their own small queries on other tables first; they are constant
+per request and are checked separately to not grow with the data.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from httpx import AsyncClient
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.alerts.conftest import utcnow
+from tests.alerts.world import World
+
+
+@contextmanager
+def recorded_statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])  # (conn, cursor, statement, parameters, context, many)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def _populate(world: World, products: int) -> int:
+    now = utcnow()
+    warehouses = [await world.warehouse(f"W{i}") for i in range(3)]
+    supplier = await world.supplier()
+    kit_parts = []
+    for i in range(products):
+        pid = await world.product(f"P{i}", threshold=50)
+        await world.link(pid, supplier, lead_time_days=i % 5)
+        kit_parts.append(pid)
+        for wh in warehouses:
+            await world.receive(pid, wh, 20, now - timedelta(days=40))
+            await world.sell(pid, wh, 3, now - timedelta(days=2))
+    kit = await world.product("kit", is_bundle=True)
+    await world.components(kit, {kit_parts[0]: 1, kit_parts[1]: 2})
+    await world.sell(kit, warehouses[0], 1, now - timedelta(days=1))
+    return warehouses[0]
+
+
+async def test_report_is_one_statement_whatever_the_size(
+    client: AsyncClient, world: World, engine: AsyncEngine
+) -> None:
+    base = f"/api/companies/{world.company_id}/alerts/low-stock"
+    wh = await _populate(world, products=2)
+    with recorded_statements(engine) as small:
+        r = await client.get(base)
+    assert r.status_code == 200 and r.json()["total_alerts"] == 6
+
+    await _populate(world, products=25)
+    with recorded_statements(engine) as large:
+        r = await client.get(base)
+    assert r.status_code == 200 and r.json()["total_alerts"] == 6 + 75
+    with recorded_statements(engine) as filtered:
+        r = await client.get(base, params={"warehouse_id": wh, "window_days": 365})
+    assert r.status_code == 200
+
+    for statements in (small, large, filtered):
+        report = [s for s in statements if "ledger_entries" in s]
+        assert len(report) == 1, report
+    # auth/scope/filter checks are constant: the request as a whole does not grow either
+    assert len(small) == len(large)
+    assert len(filtered) == len(large) + 1  # + the warehouse existence check
