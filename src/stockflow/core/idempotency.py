@@ -18,12 +18,12 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from stockflow.core.database import SessionDep
 from stockflow.core.errors import Conflict, IdempotencyConflict
-from stockflow.core.settings import get_settings
+from stockflow.core.settings import Settings, get_settings
 from stockflow.models import IdempotencyRecord
 
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -64,8 +64,15 @@ class IdempotencyGuard:
         if self.key is None:
             return
         body = await self.request.body()
-        print_ = fingerprint(self.request.method, self.request.url.path, body)
-        ttl = timedelta(seconds=get_settings().idempotency_ttl_seconds)
+        # The query string is part of what was asked for, as much as the path.
+        target = self.request.url.path
+        if self.request.url.query:
+            target += "?" + self.request.url.query
+        print_ = fingerprint(self.request.method, target, body)
+        # The app's own settings (tests and embedders pass them to create_app), not a
+        # second read of the environment.
+        settings: Settings = getattr(self.request.app.state, "settings", None) or get_settings()
+        ttl = timedelta(seconds=settings.idempotency_ttl_seconds)
         table = IdempotencyRecord.__table__
         stmt = insert(IdempotencyRecord).values(
             company_id=company_id,
@@ -108,15 +115,22 @@ class IdempotencyGuard:
 
 
 async def record_response(request: Request, status_code: int, body: bytes) -> None:
-    """Store a successful response for the request's claim, if it made one."""
+    """Store a successful response for the request's claim, if it made one. An endpoint
+    that answers an error without raising still commits, so its claim is dropped here:
+    left behind with no response, it would answer every retry "still in progress"."""
     claim: Claim | None = getattr(request.state, "idempotency_claim", None)
-    if claim is None or not 200 <= status_code < 300:
+    if claim is None:
         return
-    await request.state.session.execute(
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.company_id == claim.company_id, IdempotencyRecord.key == claim.key)
-        .values(status_code=status_code, response_body=body)
-    )
+    where = (IdempotencyRecord.company_id == claim.company_id, IdempotencyRecord.key == claim.key)
+    if 200 <= status_code < 300:
+        stmt = (
+            update(IdempotencyRecord)
+            .where(*where)
+            .values(status_code=status_code, response_body=body)
+        )
+        await request.state.session.execute(stmt)
+    else:
+        await request.state.session.execute(delete(IdempotencyRecord).where(*where))
 
 
 def get_idempotency_guard(
