@@ -23,8 +23,8 @@ async def test_inventory_lists_levels_by_product_then_warehouse(
     isolated_app: FastAPI, client: AsyncClient
 ) -> None:
     company = (await create_company(client))["id"]
-    w1 = await warehouse(isolated_app, client, company, "One")
-    w2 = await warehouse(isolated_app, client, company, "Two")
+    w1 = await warehouse(client, company, "One")
+    w2 = await warehouse(client, company, "Two")
     p1, p2, p3 = [await product(client, company) for _ in range(3)]
     await move(client, company, "receipt", [(p2, w2, 4), (p1, w2, 1), (p2, w1, 7), (p3, w1, 2)])
     await move(client, company, "sale", [(p3, w1, -2)])
@@ -53,7 +53,7 @@ async def test_inventory_is_scoped_and_validated(
     mine = await create_company(client)
     other = await create_company(client, "Other")
     for company in (mine["id"], other["id"]):
-        wid = await warehouse(isolated_app, client, company)
+        wid = await warehouse(client, company)
         pid = await product(client, company)
         await move(client, company, "receipt", [(pid, wid, 1)])
     url = f"/api/companies/{mine['id']}/inventory"
@@ -75,7 +75,7 @@ async def test_threshold_is_set_changed_and_cleared(
     isolated_app: FastAPI, client: AsyncClient
 ) -> None:
     company = (await create_company(client))["id"]
-    wid = await warehouse(isolated_app, client, company)
+    wid = await warehouse(client, company)
     stocked, fresh = await product(client, company), await product(client, company)
     await move(client, company, "receipt", [(stocked, wid, 12)])
 
@@ -117,7 +117,7 @@ async def test_threshold_is_set_changed_and_cleared(
 
 async def test_bad_thresholds_are_422(isolated_app: FastAPI, client: AsyncClient) -> None:
     company = (await create_company(client))["id"]
-    wid = await warehouse(isolated_app, client, company)
+    wid = await warehouse(client, company)
     pid = await product(client, company)
     kit = await bundle(client, company, {pid: 2})
     url = f"/api/companies/{company}/warehouses/{wid}/thresholds/{pid}"
@@ -146,9 +146,9 @@ async def test_foreign_threshold_targets_are_404(
 ) -> None:
     mine = await create_company(client)
     other = await create_company(client, "Other")
-    wid = await warehouse(isolated_app, client, mine["id"])
+    wid = await warehouse(client, mine["id"])
     pid = await product(client, mine["id"])
-    other_wid = await warehouse(isolated_app, client, other["id"])
+    other_wid = await warehouse(client, other["id"])
     other_pid = await product(client, other["id"])
     body = {"low_stock_threshold": 3}
     base = f"/api/companies/{mine['id']}/warehouses"

@@ -27,7 +27,7 @@ async def test_concurrent_sales_never_oversell(
 ) -> None:
     client = committed_client
     company = (await create_company(client))["id"]
-    wid = await warehouse(committed_app, client, company)
+    wid = await warehouse(client, company)
     pid = await product(client, company)
     await move(client, company, "receipt", [(pid, wid, 50)])
     url = f"/api/companies/{company}/stock-movements"
@@ -52,8 +52,8 @@ async def test_opposite_line_orders_do_not_deadlock(
 ) -> None:
     client = committed_client
     company = (await create_company(client))["id"]
-    main = await warehouse(committed_app, client, company, "Main")
-    annex = await warehouse(committed_app, client, company, "Annex")
+    main = await warehouse(client, company, "Main")
+    annex = await warehouse(client, company, "Annex")
     a, b = await product(client, company), await product(client, company)
     await move(client, company, "receipt", [(a, main, 1000), (b, annex, 1000)])
     url = f"/api/companies/{company}/stock-movements"
@@ -76,7 +76,7 @@ async def test_concurrent_retries_with_one_key_apply_once(
 ) -> None:
     client = committed_client
     company = (await create_company(client))["id"]
-    wid = await warehouse(committed_app, client, company)
+    wid = await warehouse(client, company)
     pid = await product(client, company)
     await move(client, company, "receipt", [(pid, wid, 10)])
     url = f"/api/companies/{company}/stock-movements"
@@ -97,7 +97,7 @@ async def test_concurrent_failed_movements_change_nothing(
 ) -> None:
     client = committed_client
     company = (await create_company(client))["id"]
-    wid = await warehouse(committed_app, client, company)
+    wid = await warehouse(client, company)
     a, b = await product(client, company), await product(client, company)
     await move(client, company, "receipt", [(a, wid, 30), (b, wid, 30)])
     url = f"/api/companies/{company}/stock-movements"

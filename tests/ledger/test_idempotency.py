@@ -20,7 +20,7 @@ from tests.ledger.helpers import entry_count, levels, move, product, warehouse
 
 async def _setup(app: FastAPI, client: AsyncClient) -> tuple[int, int, int]:
     company = (await create_company(client))["id"]
-    wid = await warehouse(app, client, company)
+    wid = await warehouse(client, company)
     pid = await product(client, company)
     return company, wid, pid
 
@@ -107,7 +107,7 @@ async def test_keys_are_scoped_per_company(isolated_app: FastAPI, client: AsyncC
 
 async def test_transfer_retry_is_replayed(isolated_app: FastAPI, client: AsyncClient) -> None:
     company, wid, pid = await _setup(isolated_app, client)
-    annex = await warehouse(isolated_app, client, company, "Annex")
+    annex = await warehouse(client, company, "Annex")
     await move(client, company, "receipt", [(pid, wid, 10)])
     body = {"product_id": pid, "from_warehouse_id": wid, "to_warehouse_id": annex, "quantity": 4}
     url = f"/api/companies/{company}/stock-transfers"

@@ -23,8 +23,8 @@ async def _all_pages(client: AsyncClient, url: str, **params: Any) -> list[dict[
 
 async def test_list_filters_orders_and_pages(isolated_app: FastAPI, client: AsyncClient) -> None:
     company = (await create_company(client))["id"]
-    main = await warehouse(isolated_app, client, company, "Main")
-    annex = await warehouse(isolated_app, client, company, "Annex")
+    main = await warehouse(client, company, "Main")
+    annex = await warehouse(client, company, "Annex")
     a, b = await product(client, company), await product(client, company)
     old = await move(
         client,
@@ -94,7 +94,7 @@ async def test_list_is_scoped_to_the_company(isolated_app: FastAPI, client: Asyn
     mine = (await create_company(client))["id"]
     other = (await create_company(client, "Other"))["id"]
     for company in (mine, other):
-        wid = await warehouse(isolated_app, client, company)
+        wid = await warehouse(client, company)
         pid = await product(client, company)
         await move(client, company, "receipt", [(pid, wid, 1)])
     items = (await client.get(f"/api/companies/{mine}/stock-movements")).json()["items"]

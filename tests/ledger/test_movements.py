@@ -30,7 +30,7 @@ ENTRY_FIELDS = {
 
 async def _setup(app: FastAPI, client: AsyncClient) -> tuple[int, int, int]:
     company = (await create_company(client))["id"]
-    wid = await warehouse(app, client, company)
+    wid = await warehouse(client, company)
     pid = await product(client, company)
     return company, wid, pid
 
@@ -210,7 +210,7 @@ async def test_unknown_or_foreign_product_and_warehouse_are_404(
 ) -> None:
     company, wid, pid = await _setup(isolated_app, client)
     foreign = await create_company(client, "Other")
-    foreign_wid = await warehouse(isolated_app, client, foreign["id"])
+    foreign_wid = await warehouse(client, foreign["id"])
     foreign_pid = await product(client, foreign["id"])
     url = f"/api/companies/{company}/stock-movements"
     for lines in [
@@ -236,7 +236,7 @@ async def test_company_key_can_move_its_own_stock(
     isolated_app: FastAPI, client: AsyncClient, client_for: Any
 ) -> None:
     company = await create_company(client)
-    wid = await warehouse(isolated_app, client, company["id"])
+    wid = await warehouse(client, company["id"])
     pid = await product(client, company["id"])
     own = client_for(company["api_key"])
     body = await move(own, company["id"], "receipt", [(pid, wid, 7)])
@@ -256,9 +256,8 @@ async def test_bundle_sale_sells_leaf_components(
     body = await move(client, company, "sale", [(crate, wid, -2), (nut, wid, -1)])
     got = [(e["product_id"], e["delta"], e["bundle_id"], e["reason"]) for e in body["entries"]]
     # One crate: 3 kits (6 screws, 3 bolts) + 4 nuts + 1 screw.
-    assert got == sorted(
-        [(screw, -14, crate, "sale"), (bolt, -6, crate, "sale"), (nut, -8, crate, "sale")]
-    ) + [(nut, -1, None, "sale")]
+    components = [(screw, -14, crate, "sale"), (bolt, -6, crate, "sale"), (nut, -8, crate, "sale")]
+    assert got == [*sorted(components), (nut, -1, None, "sale")]
     assert await levels(isolated_app, company) == {
         (screw, wid): 86,
         (bolt, wid): 94,
@@ -287,7 +286,7 @@ async def test_bundle_sale_without_enough_components_is_409(
 
 async def test_bundles_only_sell(isolated_app: FastAPI, client: AsyncClient) -> None:
     company, wid, pid = await _setup(isolated_app, client)
-    other_wid = await warehouse(isolated_app, client, company, "Second")
+    other_wid = await warehouse(client, company, "Second")
     kit = await bundle(client, company, {pid: 1})
     empty = await bundle(client, company, {})
     await move(client, company, "receipt", [(pid, wid, 5)])
@@ -315,7 +314,7 @@ async def test_inactive_products_take_only_adjustments(
     isolated_app: FastAPI, client: AsyncClient
 ) -> None:
     company, wid, pid = await _setup(isolated_app, client)
-    other_wid = await warehouse(isolated_app, client, company, "Second")
+    other_wid = await warehouse(client, company, "Second")
     part = await product(client, company)
     kit = await bundle(client, company, {part: 1})
     await move(client, company, "receipt", [(pid, wid, 10), (part, wid, 10)])

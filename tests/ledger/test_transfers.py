@@ -16,8 +16,8 @@ from tests.ledger.helpers import (
 
 async def _setup(app: FastAPI, client: AsyncClient) -> tuple[int, int, int, int]:
     company = (await create_company(client))["id"]
-    main = await warehouse(app, client, company, "Main")
-    annex = await warehouse(app, client, company, "Annex")
+    main = await warehouse(client, company, "Main")
+    annex = await warehouse(client, company, "Annex")
     pid = await product(client, company)
     await move(client, company, "receipt", [(pid, main, 10)])
     return company, main, annex, pid
@@ -100,7 +100,7 @@ async def test_foreign_ids_in_a_transfer_are_404(
 ) -> None:
     company, main, annex, pid = await _setup(isolated_app, client)
     other = (await create_company(client, "Other"))["id"]
-    other_wid = await warehouse(isolated_app, client, other)
+    other_wid = await warehouse(client, other)
     other_pid = await product(client, other)
     url = f"/api/companies/{company}/stock-transfers"
     for body in [

@@ -1,0 +1,331 @@
+"""A stateful property test: random movements, transfers, bundle sales and deactivations
+through the HTTP API, checked after every step against a plain-Python model.
+
+Hypothesis drives the app synchronously, so the machine runs in a thread with its own
+event loop, engine and app (asyncpg connections belong to the loop that opened them); its
+data is committed, one company per example, and truncated at the end like
+`committed_app`'s.
+"""
+
+import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from httpx import ASGITransport, AsyncClient, Response
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from stockflow.core.database import create_engine, create_sessionmaker
+from stockflow.core.settings import Settings
+from stockflow.main import create_app
+from stockflow.models import Base
+from tests.conftest import ADMIN_TOKEN
+from tests.factories import unique_sku
+
+T = TypeVar("T")
+Pair = tuple[int, int]
+
+PRODUCTS, WAREHOUSES = 3, 2
+product_index = st.integers(0, PRODUCTS - 1)
+warehouse_index = st.integers(0, WAREHOUSES - 1)
+lines = st.lists(
+    st.tuples(product_index, warehouse_index, st.integers(1, 25)), min_size=1, max_size=3
+)
+# Deliveries are larger than sales, so that sales succeed often enough to matter.
+big_lines = st.lists(
+    st.tuples(product_index, warehouse_index, st.integers(1, 80)), min_size=1, max_size=3
+)
+
+
+class Harness:
+    """The thread's loop, and the app and client bound to it."""
+
+    def __init__(self, database_url: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        config = Settings(
+            database_url=database_url, admin_token=ADMIN_TOKEN, db_pool_size=2, db_max_overflow=0
+        )
+        self.engine: AsyncEngine = create_engine(database_url, config)
+        app = create_app(config)
+        app.state.engine = self.engine
+        app.state.sessionmaker = create_sessionmaker(self.engine)
+        app.state.admin_token = ADMIN_TOKEN
+        self.client = AsyncClient(
+            transport=ASGITransport(app=app),
+            base_url="http://test",
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self.loop.run_until_complete(coro)
+
+    def close(self) -> None:
+        async def teardown() -> None:
+            await self.client.aclose()
+            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            async with self.engine.begin() as conn:
+                await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            await self.engine.dispose()
+
+        try:
+            self.run(teardown())
+        finally:
+            self.loop.close()
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    harness: Harness
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.company = self._created("/api/companies", {"name": "Model Co"})
+        self.warehouses = [
+            self._created(f"{self.base}/warehouses", {"name": f"W{i}"}) for i in range(WAREHOUSES)
+        ]
+        self.products = [self._product() for _ in range(PRODUCTS)]
+        p0, p1, p2 = self.products
+        kit = self._product(is_bundle=True)
+        self._put_components(kit, {p0: 1, p1: 2})
+        crate = self._product(is_bundle=True)
+        self._put_components(crate, {kit: 2, p2: 1})
+        # The model: each bundle exploded to its leaves, and the expected state.
+        self.bundles = {kit: {p0: 1, p1: 2}, crate: {p0: 2, p1: 4, p2: 1}}
+        self.levels: dict[Pair, int] = {}
+        self.entries = 0
+        self.inactive: set[int] = set()
+
+    # -- talking to the app -------------------------------------------------------------
+
+    @property
+    def base(self) -> str:
+        return f"/api/companies/{self.company}"
+
+    def _post(self, path: str, body: Any, **kwargs: Any) -> Response:
+        return self.harness.run(self.harness.client.post(path, json=body, **kwargs))
+
+    def _created(self, path: str, body: Any) -> int:
+        r = self._post(path, body)
+        assert r.status_code == 201, r.text
+        return int(r.json()["id"])
+
+    def _product(self, **fields: Any) -> int:
+        body = {"name": "P", "sku": unique_sku("M"), "price": "1.00", **fields}
+        return self._created(f"{self.base}/products", body)
+
+    def _put_components(self, bundle_id: int, components: dict[int, int]) -> None:
+        body = [{"product_id": p, "quantity": q} for p, q in components.items()]
+        r = self.harness.run(
+            self.harness.client.put(f"{self.base}/products/{bundle_id}/components", json=body)
+        )
+        assert r.status_code == 200, r.text
+
+    def _movement(self, reason: str, model_lines: list[tuple[int, int, int]]) -> Response:
+        body = {
+            "reason": reason,
+            "lines": [{"product_id": p, "warehouse_id": w, "delta": d} for p, w, d in model_lines],
+        }
+        return self._post(f"{self.base}/stock-movements", body)
+
+    # -- the model ----------------------------------------------------------------------
+
+    def _apply(self, model_lines: list[tuple[int, int, int]]) -> list[int] | None:
+        """The quantities after each line, or None if one would go negative."""
+        running = dict(self.levels)
+        after = []
+        for p, w, d in model_lines:
+            q = running.get((p, w), 0) + d
+            if q < 0:
+                return None
+            running[(p, w)] = q
+            after.append(q)
+        return after
+
+    def _expect(
+        self, r: Response, model_lines: list[tuple[int, int, int]], blocked: bool = False
+    ) -> None:
+        """Check the response against the model and, if it succeeded, advance the model."""
+        if blocked:
+            assert r.status_code == 409, r.text
+            assert "inactive" in r.json()["detail"]
+            return
+        after = self._apply(model_lines)
+        if after is None:
+            assert r.status_code == 409, r.text
+            assert r.json()["type"].endswith("insufficient-stock")
+            return
+        assert r.status_code == 201, r.text
+        got = [(e["product_id"], e["warehouse_id"], e["delta"]) for e in r.json()["entries"]]
+        assert got == model_lines
+        assert [e["quantity_after"] for e in r.json()["entries"]] == after
+        for (p, w, _), q in zip(model_lines, after, strict=True):
+            self.levels[(p, w)] = q
+        self.entries += len(model_lines)
+
+    def _lines(self, picks: list[tuple[int, int, int]], sign: int) -> list[tuple[int, int, int]]:
+        return [(self.products[p], self.warehouses[w], sign * n) for p, w, n in picks]
+
+    # -- rules --------------------------------------------------------------------------
+
+    @rule(picks=big_lines, reason=st.sampled_from(["receipt", "return"]))
+    def stock_in(self, picks: list[tuple[int, int, int]], reason: str) -> None:
+        model_lines = self._lines(picks, +1)
+        blocked = any(p in self.inactive for p, _, _ in model_lines)
+        self._expect(self._movement(reason, model_lines), model_lines, blocked)
+
+    @rule(picks=lines)
+    def sale(self, picks: list[tuple[int, int, int]]) -> None:
+        model_lines = self._lines(picks, -1)
+        blocked = any(p in self.inactive for p, _, _ in model_lines)
+        self._expect(self._movement("sale", model_lines), model_lines, blocked)
+
+    @rule(picks=lines, signs=st.lists(st.booleans(), min_size=3, max_size=3))
+    def adjustment(self, picks: list[tuple[int, int, int]], signs: list[bool]) -> None:
+        model_lines = [
+            (self.products[p], self.warehouses[w], n if up else -n)
+            for (p, w, n), up in zip(picks, signs, strict=False)
+        ]
+        self._expect(self._movement("adjustment", model_lines), model_lines)
+
+    @rule(picks=lines, reason=st.sampled_from(["receipt", "return", "sale"]))
+    def wrong_sign_is_rejected(self, picks: list[tuple[int, int, int]], reason: str) -> None:
+        sign = +1 if reason == "sale" else -1
+        r = self._movement(reason, self._lines(picks, sign))
+        assert r.status_code == 422, r.text
+
+    @rule(
+        which=st.integers(0, 1),
+        w=warehouse_index,
+        units=st.integers(1, 6),
+        extra=st.none() | st.tuples(product_index, st.integers(1, 5)),
+    )
+    def bundle_sale(self, which: int, w: int, units: int, extra: tuple[int, int] | None) -> None:
+        bundle_id = list(self.bundles)[which]
+        wid = self.warehouses[w]
+        model_lines = [(p, wid, -units * q) for p, q in sorted(self.bundles[bundle_id].items())]
+        request = [(bundle_id, wid, -units)]
+        if extra is not None:
+            model_lines.append((self.products[extra[0]], wid, -extra[1]))
+            request.append(model_lines[-1])
+        r = self._movement("sale", request)
+        blocked = any(p in self.inactive for p, _, _ in model_lines)
+        self._expect(r, model_lines, blocked)
+        if r.status_code == 201:
+            bundle_ids = [e["bundle_id"] for e in r.json()["entries"]]
+            assert bundle_ids == [bundle_id] * len(self.bundles[bundle_id]) + (
+                [None] if extra is not None else []
+            )
+
+    @rule(
+        which=st.integers(0, 1),
+        w=warehouse_index,
+        reason=st.sampled_from(["receipt", "return", "adjustment"]),
+    )
+    def bundle_stock_in_is_rejected(self, which: int, w: int, reason: str) -> None:
+        r = self._movement(reason, [(list(self.bundles)[which], self.warehouses[w], 1)])
+        assert r.status_code == 422, r.text
+
+    @rule(
+        p=product_index,
+        src=warehouse_index,
+        same=st.integers(0, 4).map(lambda x: x == 0),
+        n=st.integers(1, 15),
+        fit=st.booleans(),
+    )
+    def transfer(self, p: int, src: int, same: bool, n: int, fit: bool) -> None:
+        dst = src if same else (src + 1) % WAREHOUSES
+        pid, w_src, w_dst = self.products[p], self.warehouses[src], self.warehouses[dst]
+        if fit and self.levels.get((pid, w_src), 0) > 0:
+            n = min(n, self.levels[(pid, w_src)])
+        body = {"product_id": pid, "from_warehouse_id": w_src, "to_warehouse_id": w_dst}
+        r = self._post(f"{self.base}/stock-transfers", {**body, "quantity": n})
+        if src == dst:
+            assert r.status_code == 422, r.text
+            return
+        self._expect(r, [(pid, w_src, -n), (pid, w_dst, n)], pid in self.inactive)
+        if r.status_code == 201:
+            reasons = [e["reason"] for e in r.json()["entries"]]
+            assert reasons == ["transfer_out", "transfer_in"]
+
+    @rule(picks=lines)
+    def retried_receipt_applies_once(self, picks: list[tuple[int, int, int]]) -> None:
+        model_lines = self._lines(picks, +1)
+        body = {
+            "reason": "receipt",
+            "lines": [{"product_id": p, "warehouse_id": w, "delta": d} for p, w, d in model_lines],
+        }
+        key = {"Idempotency-Key": unique_sku("key")}
+        first = self._post(f"{self.base}/stock-movements", body, headers=key)
+        self._expect(first, model_lines, any(p in self.inactive for p, _, _ in model_lines))
+        again = self._post(f"{self.base}/stock-movements", body, headers=key)
+        assert again.status_code == first.status_code
+        if first.status_code == 201:
+            assert again.json() == first.json()
+
+    @rule()
+    def deactivate(self) -> None:
+        # Only the last product, a component of one bundle only, so that the other
+        # bundle and products keep moving.
+        pid = self.products[-1]
+        r = self.harness.run(self.harness.client.delete(f"{self.base}/products/{pid}"))
+        assert r.status_code == 204, r.text
+        self.inactive.add(pid)
+
+    # -- after every step ---------------------------------------------------------------
+
+    @invariant()
+    def database_matches_model(self) -> None:
+        self.harness.run(self._check_database())
+
+    async def _check_database(self) -> None:
+        async with self.harness.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    text(
+                        """
+                        SELECT l.product_id, l.warehouse_id, l.quantity,
+                               (SELECT coalesce(sum(e.delta), 0) FROM ledger_entries AS e
+                                WHERE e.product_id = l.product_id
+                                  AND e.warehouse_id = l.warehouse_id) AS ledger_sum
+                        FROM inventory_levels AS l WHERE l.company_id = :c
+                        """
+                    ),
+                    {"c": self.company},
+                )
+            ).all()
+            entries = await conn.scalar(
+                text("SELECT count(*) FROM ledger_entries WHERE company_id = :c"),
+                {"c": self.company},
+            )
+        for row in rows:
+            assert row.quantity >= 0
+            assert row.quantity == row.ledger_sum
+        stored = {(r.product_id, r.warehouse_id): r.quantity for r in rows if r.quantity}
+        assert stored == {pair: q for pair, q in self.levels.items() if q}
+        assert entries == self.entries
+
+
+def _run_machine(database_url: str) -> None:
+    harness = Harness(database_url)
+    LedgerMachine.harness = harness
+    try:
+        run_state_machine_as_test(
+            LedgerMachine,
+            settings=settings(
+                max_examples=20,
+                stateful_step_count=30,
+                deadline=None,
+                database=None,
+                suppress_health_check=[HealthCheck.too_slow],
+            ),
+        )
+    finally:
+        harness.close()
+
+
+def test_ledger_matches_its_model(database_url: str) -> None:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(_run_machine, database_url).result()
