@@ -101,6 +101,8 @@ async def test_malformed_movements_are_422(isolated_app: FastAPI, client: AsyncC
         {"reason": "receipt", "lines": [line], "reference": "x" * 256},
         {"reason": "receipt", "lines": [line], "occurred_at": "yesterday"},
         {"reason": "receipt", "lines": [line], "occurred_at": "0001-01-01T00:00:00+05:00"},
+        {"reason": "receipt", "lines": [line], "occurred_at": "1899-12-31T23:59:59Z"},
+        {"reason": "receipt", "lines": [line], "occurred_at": "2020-01-01T00:00:00+25:00"},
         {"reason": "receipt", "lines": [{**line, "product_id": 0}]},
         {"reason": "receipt", "lines": [{**line, "warehouse_id": 2**63}]},
         {"reason": "receipt", "lines": [{"product_id": pid, "warehouse_id": wid}]},

@@ -26,6 +26,9 @@ from stockflow.ledger.writer import write_entries
 from stockflow.models.inventory import REASON_SIGNS
 
 MAX_FUTURE = timedelta(minutes=5)
+# Back-dating is for real history; earlier dates are typos (and year-1 timestamps do not
+# survive the round trip through the driver with their offset).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 # A movement of 1,000 lines may explode into more component lines; this bounds the work
 # one request can ask for.
 MAX_EXPLODED_LINES = 10_000
@@ -47,10 +50,14 @@ def _check_signs(data: MovementCreate) -> None:
 
 
 def _check_occurred_at(occurred_at: datetime | None) -> None:
-    if occurred_at is not None and occurred_at > datetime.now(UTC) + MAX_FUTURE:
+    if occurred_at is None:
+        return
+    if occurred_at > datetime.now(UTC) + MAX_FUTURE:
         raise _invalid(
             "occurred_at may be at most 5 minutes in the future.", ["body", "occurred_at"]
         )
+    if occurred_at < EARLIEST:
+        raise _invalid("occurred_at must be in 1900 or later.", ["body", "occurred_at"])
 
 
 def _inactive(product_id: int, what: str) -> Conflict:
