@@ -47,3 +47,14 @@ async def test_bad_path_ids_are_4xx(client: AsyncClient) -> None:
 
 async def test_401_carries_www_authenticate_problem(anon: AsyncClient) -> None:
     assert_problem(await anon.post("/api/companies", json={"name": "x"}), 401)
+
+
+async def test_unparseable_json_bodies_are_422_not_400(client: AsyncClient) -> None:
+    # Python's JSON decoder gives up on these with errors FastAPI answers 400.
+    for raw in [b"[" * 20000 + b"]" * 20000, b'{"name": ' + b"1" * 5000 + b"}"]:
+        r = await client.post(
+            "/api/companies", content=raw, headers={"content-type": "application/json"}
+        )
+        body = assert_problem(r, 422)
+        assert body["errors"][0]["loc"] == ["body"]
+        assert body["errors"][0]["msg"]

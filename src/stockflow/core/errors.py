@@ -134,6 +134,13 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # Only the framework raises a bare 400, for a body it could not decode (JSON nested
+        # too deeply, an integer too long for Python, bytes that are not UTF-8): that is
+        # malformed JSON, which the contract answers 422 like any other bad input.
+        detail = "The request body is not valid JSON."
+        errors = [{"loc": ["body"], "msg": "could not parse the body as JSON"}]
+        return problem(422, "invalid-input", "Invalid input", detail, errors)
     phrase = HTTPStatus(exc.status_code).phrase
     detail = exc.detail if isinstance(exc.detail, str) else phrase
     response = problem(exc.status_code, phrase.lower().replace(" ", "-"), phrase, detail)
