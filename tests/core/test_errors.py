@@ -58,3 +58,11 @@ async def test_unparseable_json_bodies_are_422_not_400(client: AsyncClient) -> N
         body = assert_problem(r, 422)
         assert body["errors"][0]["loc"] == ["body"]
         assert body["errors"][0]["msg"]
+
+
+async def test_value_the_database_refuses_is_422_with_errors(client: AsyncClient) -> None:
+    # PostgreSQL text cannot hold NUL: the database refuses it, and the answer is still a
+    # validation problem with an `errors` list.
+    body = assert_problem(await client.post("/api/companies", json={"name": "a\u0000b"}), 422)
+    assert body["errors"][0]["loc"] == ["body"]
+    assert body["errors"][0]["msg"]

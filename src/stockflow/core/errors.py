@@ -161,11 +161,14 @@ async def _integrity_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _dbapi_error(_: Request, exc: Exception) -> JSONResponse:
+async def _dbapi_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
     sqlstate = getattr(exc.orig, "sqlstate", None) or ""
     if sqlstate.startswith("22"):  # data exception: a value out of the column's range
-        return problem(422, "invalid-input", "Invalid input", "A value is out of range.")
+        # Validation problems always carry `errors`; which field it was is not known here.
+        where = "body" if request.method in ("POST", "PUT", "PATCH") else "query"
+        errors = [{"loc": [where], "msg": "a value is out of range or not storable"}]
+        return problem(422, "invalid-input", "Invalid input", "A value is out of range.", errors)
     if sqlstate in ("40001", "40P01"):  # serialization failure / deadlock: safe to retry
         return problem(
             409,
