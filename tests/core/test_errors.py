@@ -66,3 +66,9 @@ async def test_value_the_database_refuses_is_422_with_errors(client: AsyncClient
     body = assert_problem(await client.post("/api/companies", json={"name": "a\u0000b"}), 422)
     assert body["errors"][0]["loc"] == ["body"]
     assert body["errors"][0]["msg"]
+
+
+async def test_401_names_the_bearer_scheme(anon: AsyncClient) -> None:
+    r = await anon.get("/api/companies/1")
+    assert_problem(r, 401)
+    assert r.headers["www-authenticate"] == "Bearer"

@@ -119,7 +119,11 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 async def _stockflow_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StockflowError)
-    return problem(exc.status, exc.slug, exc.title, exc.detail, exc.errors)
+    response = problem(exc.status, exc.slug, exc.title, exc.detail, exc.errors)
+    if isinstance(exc, Unauthorized):
+        # RFC 9110: a 401 names the scheme the client should use.
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
