@@ -69,6 +69,30 @@ async def test_defaults(client: AsyncClient) -> None:
     assert product["is_bundle"] is False
 
 
+async def test_null_optional_fields_take_their_defaults(client: AsyncClient) -> None:
+    # A client that sends every field, null for "not set", on both endpoints.
+    company = await create_company(client)
+    nulls = {
+        "product_type_id": None,
+        "low_stock_threshold": None,
+        "is_bundle": None,
+        "warehouse_id": None,
+        "initial_quantity": None,
+    }
+    for path, extra in [
+        (f"/api/companies/{company['id']}/products", {}),
+        ("/api/products", {"company_id": company["id"]}),
+    ]:
+        r = await client.post(path, json=body(**nulls, **extra))
+        assert r.status_code == 201, r.text
+        product = r.json()
+        assert product["is_bundle"] is False
+        assert product["product_type_id"] is None
+        assert product["low_stock_threshold"] is None
+        got = await client.get(f"/api/companies/{company['id']}/products/{product['id']}")
+        assert got.json()["stock"] == []
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [

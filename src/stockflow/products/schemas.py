@@ -2,7 +2,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import Field, StrictBool, field_validator
+from pydantic import Field, StrictBool, ValidationInfo, field_validator
 
 from stockflow.bundles.schemas import ComponentRead
 from stockflow.core.schemas import Id, Money, Name, Quantity, Schema, Sku, Threshold
@@ -23,6 +23,16 @@ class ProductCreate(Schema):
     initial_quantity: Quantity = Field(
         default=0, description="Units received into `warehouse_id` (a `receipt` entry)."
     )
+
+    @field_validator("is_bundle", "initial_quantity", mode="before")
+    @classmethod
+    def _null_is_default(cls, value: Any, info: ValidationInfo) -> Any:
+        # Optional fields: clients that send every field, null for "not set", mean the
+        # default, as they do for warehouse_id or product_type_id.
+        if value is None:
+            assert info.field_name is not None
+            return cls.model_fields[info.field_name].default
+        return value
 
 
 class LegacyProductCreate(ProductCreate):
