@@ -71,7 +71,6 @@ low AS (
       AND p.is_active AND NOT p.is_bundle
       AND (CAST(:product_type_id AS bigint) IS NULL
            OR p.product_type_id = CAST(:product_type_id AS bigint))
-      AND s.units_sold > 0
       AND l.quantity < COALESCE(l.low_stock_threshold, p.low_stock_threshold,
                                 pt.low_stock_threshold, CAST(:default_threshold AS integer))
 )

@@ -28,7 +28,15 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         # The report and ledger run as prepared statements; keep asyncpg's cache warm.
-        connect_args={"server_settings": {"application_name": "stockflow"}},
+        connect_args={
+            "server_settings": {
+                "application_name": "stockflow",
+                # Prepared statements switch to a generic plan after 5 runs; for the
+                # low-stock report that plan cannot see the window's bounds, misjudges
+                # its size and runs ~2x slower. Re-planning costs ~1 ms, not seconds.
+                "plan_cache_mode": "force_custom_plan",
+            }
+        },
     )
 
 
