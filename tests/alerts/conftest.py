@@ -2,7 +2,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from fastapi import FastAPI
 from httpx import AsyncClient
 
 from tests.alerts.world import World
@@ -10,9 +9,9 @@ from tests.factories import create_company
 
 
 @pytest.fixture
-async def world(client: AsyncClient, isolated_app: FastAPI) -> AsyncIterator[World]:
+async def world(client: AsyncClient) -> AsyncIterator[World]:
     company = await create_company(client, "Report Co")
-    yield World(isolated_app, company["id"])
+    yield World(client, company["id"])
 
 
 def utcnow() -> datetime:

@@ -105,7 +105,7 @@ async def test_window_counts_only_sales_inside_it(client: AsyncClient, world: Wo
     # not sales: none of these count as demand
     await world.move("adjustment", [(pid, wh, -20)], now - DAY)
     wh2 = await world.warehouse("Second")
-    await world.transfer(pid, wh, wh2, 10, now - DAY)
+    await world.transfer(pid, wh, wh2, 10)
     await world.move("return", [(pid, wh, 2)], now - DAY)
 
     alerts = (await report(client, world))["alerts"]
@@ -308,7 +308,7 @@ async def test_query_validation(client: AsyncClient, world: World) -> None:
 
 async def test_tenancy(client: AsyncClient, client_for, world: World) -> None:  # type: ignore[no-untyped-def]
     other = await create_company(client, "Other")
-    other_world = World(world.app, other["id"])
+    other_world = World(world.client, other["id"])
     their_wh = await other_world.warehouse()
     their_type = await other_world.product_type(5)
     mine = client_for(
@@ -323,7 +323,7 @@ async def test_tenancy(client: AsyncClient, client_for, world: World) -> None:  
 
 async def test_other_companies_sales_never_leak(client: AsyncClient, world: World) -> None:
     now = utcnow()
-    other = World(world.app, (await create_company(client, "Other"))["id"])
+    other = World(world.client, (await create_company(client, "Other"))["id"])
     their_wh = await other.warehouse()
     theirs = await other.product(threshold=100)
     await other.receive(theirs, their_wh, 10, now - 2 * DAY)

@@ -91,7 +91,7 @@ async def build(world: World, rng: random.Random) -> int:
             pid = rng.choice(leaves)
             dst = rng.choice([w for w in warehouses if w != wh])
             if world.levels.get((pid, wh), 0) > 0:
-                await world.transfer(pid, wh, dst, rng.randint(1, world.levels[(pid, wh)]), at)
+                await world.transfer(pid, wh, dst, rng.randint(1, world.levels[(pid, wh)]))
         elif kind < 0.85:
             pid = rng.choice(leaves)
             stock = world.levels.get((pid, wh), 0)

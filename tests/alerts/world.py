@@ -1,9 +1,10 @@
-"""A company's catalog and ledger built for report tests, mirrored in plain Python.
+"""A company's catalog and ledger built through the HTTP API, mirrored in plain Python.
 
-`World` writes through the same paths the API uses (the ledger's `write_entries`, the
-bundle explosion) and keeps its own record of what it wrote. `expected_report` then
-applies SPEC's rules to that record with Python integers: an oracle that shares no code
-and no SQL with the endpoint.
+`World` creates everything as a client would (warehouses, types, products, bundles,
+suppliers and links, thresholds, back-dated movements, transfers) and keeps its own
+record of what it asked for. `expected_report` then applies SPEC's rules to that record
+with Python integers: an oracle that shares no code and no SQL with the endpoint (it
+explodes bundle sales itself, from the components it set).
 """
 
 from __future__ import annotations
@@ -13,22 +14,8 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from fastapi import FastAPI
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
+from httpx import AsyncClient
 
-from stockflow.bundles.repository import BundleRepository
-from stockflow.ledger.repository import EntryLine
-from stockflow.ledger.writer import write_entries
-from stockflow.models import (
-    BundleComponent,
-    InventoryLevel,
-    Product,
-    ProductSupplier,
-    ProductType,
-    Supplier,
-    Warehouse,
-)
 from tests.factories import unique_sku
 
 
@@ -60,9 +47,10 @@ class PSupplier:
 
 
 class World:
-    def __init__(self, app: FastAPI, company_id: int) -> None:
-        self.app = app
+    def __init__(self, client: AsyncClient, company_id: int) -> None:
+        self.client = client
         self.company_id = company_id
+        self.base = f"/api/companies/{company_id}"
         self.warehouses: dict[int, str] = {}
         self.types: dict[int, int] = {}
         self.products: dict[int, PProduct] = {}
@@ -73,32 +61,22 @@ class World:
         # (product, warehouse, units, occurred_at) of every sale entry written
         self.sales: list[tuple[int, int, int, datetime]] = []
 
-    def _session(self) -> AsyncSession:
-        session: AsyncSession = self.app.state.sessionmaker()
-        return session
-
-    async def _add(self, obj: Any) -> Any:
-        async with self._session() as s:
-            s.add(obj)
-            await s.commit()
-        return obj
+    async def _send(self, method: str, path: str, body: Any, status: int = 201) -> Any:
+        r = await self.client.request(method, self.base + path, json=body)
+        assert r.status_code == status, (method, path, body, r.status_code, r.text)
+        return r.json() if r.content else None
 
     # --- catalog -------------------------------------------------------------------------
     async def warehouse(self, name: str = "Main") -> int:
-        w = await self._add(Warehouse(company_id=self.company_id, name=name))
-        self.warehouses[w.id] = name
-        return int(w.id)
+        wid: int = (await self._send("POST", "/warehouses", {"name": name}))["id"]
+        self.warehouses[wid] = name
+        return wid
 
     async def product_type(self, threshold: int, name: str | None = None) -> int:
-        t = await self._add(
-            ProductType(
-                company_id=self.company_id,
-                name=name or unique_sku("type"),
-                low_stock_threshold=threshold,
-            )
-        )
-        self.types[t.id] = threshold
-        return int(t.id)
+        body = {"name": name or unique_sku("type"), "low_stock_threshold": threshold}
+        tid: int = (await self._send("POST", "/product-types", body))["id"]
+        self.types[tid] = threshold
+        return tid
 
     async def product(
         self,
@@ -109,44 +87,31 @@ class World:
         is_bundle: bool = False,
     ) -> int:
         sku = unique_sku()
-        p = await self._add(
-            Product(
-                company_id=self.company_id,
-                name=name,
-                sku=sku,
-                price=Decimal("9.99"),
-                low_stock_threshold=threshold,
-                product_type_id=type_id,
-                is_bundle=is_bundle,
-            )
-        )
-        self.products[p.id] = PProduct(p.id, name, sku, threshold, type_id, is_bundle)
-        return int(p.id)
+        body: dict[str, Any] = {"name": name, "sku": sku, "price": "9.99", "is_bundle": is_bundle}
+        if threshold is not None:
+            body["low_stock_threshold"] = threshold
+        if type_id is not None:
+            body["product_type_id"] = type_id
+        pid: int = (await self._send("POST", "/products", body))["id"]
+        self.products[pid] = PProduct(pid, name, sku, threshold, type_id, is_bundle)
+        return pid
 
     async def deactivate(self, product_id: int) -> None:
-        async with self._session() as s:
-            await s.execute(update(Product).where(Product.id == product_id).values(is_active=False))
-            await s.commit()
+        await self._send("DELETE", f"/products/{product_id}", None, 204)
         self.products[product_id].is_active = False
 
     async def components(self, bundle_id: int, parts: dict[int, int]) -> None:
-        async with self._session() as s:
-            for component_id, quantity in parts.items():
-                s.add(
-                    BundleComponent(
-                        company_id=self.company_id,
-                        bundle_id=bundle_id,
-                        component_id=component_id,
-                        quantity=quantity,
-                    )
-                )
-            await s.commit()
+        body = [{"product_id": p, "quantity": q} for p, q in parts.items()]
+        await self._send("PUT", f"/products/{bundle_id}/components", body, 200)
         self.products[bundle_id].components = dict(parts)
 
     async def supplier(self, name: str = "Supplier Corp", email: str | None = None) -> int:
-        sup = await self._add(Supplier(company_id=self.company_id, name=name, contact_email=email))
-        self.suppliers[sup.id] = PSupplier(sup.id, name, email)
-        return int(sup.id)
+        body: dict[str, Any] = {"name": name}
+        if email is not None:
+            body["contact_email"] = email
+        sid: int = (await self._send("POST", "/suppliers", body))["id"]
+        self.suppliers[sid] = PSupplier(sid, name, email)
+        return sid
 
     async def link(
         self,
@@ -157,63 +122,51 @@ class World:
         lead_time_days: int | None = None,
         min_order_qty: int | None = None,
     ) -> None:
-        await self._add(
-            ProductSupplier(
-                company_id=self.company_id,
-                product_id=product_id,
-                supplier_id=supplier_id,
-                is_primary=is_primary,
-                lead_time_days=lead_time_days,
-                min_order_qty=min_order_qty,
-            )
-        )
+        body: dict[str, Any] = {"is_primary": is_primary}
+        if lead_time_days is not None:
+            body["lead_time_days"] = lead_time_days
+        if min_order_qty is not None:
+            body["min_order_qty"] = min_order_qty
+        await self._send("PUT", f"/products/{product_id}/suppliers/{supplier_id}", body, 200)
         self.links.setdefault(product_id, []).append(
             PLink(supplier_id, is_primary, lead_time_days, min_order_qty)
         )
 
     async def level_threshold(self, product_id: int, warehouse_id: int, value: int | None) -> None:
         """The warehouse-level threshold (PUT .../thresholds/{product_id})."""
-        async with self._session() as s:
-            level = await s.get(InventoryLevel, (product_id, warehouse_id))
-            if level is None:
-                s.add(
-                    InventoryLevel(
-                        company_id=self.company_id,
-                        product_id=product_id,
-                        warehouse_id=warehouse_id,
-                        low_stock_threshold=value,
-                    )
-                )
-            else:
-                level.low_stock_threshold = value
-            await s.commit()
+        path = f"/warehouses/{warehouse_id}/thresholds/{product_id}"
+        await self._send("PUT", path, {"low_stock_threshold": value}, 200)
         self.level_thresholds[(product_id, warehouse_id)] = value
         self.levels.setdefault((product_id, warehouse_id), 0)
 
     # --- ledger --------------------------------------------------------------------------
+    def _leaves(self, product_id: int, quantity: int) -> dict[int, int]:
+        """A bundle's stock-holding components, per SPEC (nested bundles explode down)."""
+        product = self.products[product_id]
+        if not product.is_bundle:
+            return {product_id: quantity}
+        out: dict[int, int] = {}
+        for child, units in product.components.items():
+            for leaf, q in self._leaves(child, quantity * units).items():
+                out[leaf] = out.get(leaf, 0) + q
+        return out
+
     async def move(
         self, reason: str, lines: list[tuple[int, int, int]], occurred_at: datetime
     ) -> None:
-        """A stock movement of (product, warehouse, delta) lines; bundle lines of a sale
-        are exploded into component sale lines like the API does."""
-        async with self._session() as s:
-            entry_lines: list[EntryLine] = []
-            for product_id, warehouse_id, delta in lines:
-                if self.products[product_id].is_bundle:
-                    tree = await BundleRepository(s).explode(self.company_id, [product_id])
-                    for leaf, quantity in sorted(tree[product_id].items()):
-                        entry_lines.append(
-                            EntryLine(leaf, warehouse_id, delta * quantity, reason, product_id)
-                        )
-                else:
-                    entry_lines.append(EntryLine(product_id, warehouse_id, delta, reason))
-            await write_entries(s, self.company_id, entry_lines, occurred_at=occurred_at)
-            await s.commit()
-        for line in entry_lines:
-            pair = (line.product_id, line.warehouse_id)
-            self.levels[pair] = self.levels.get(pair, 0) + line.delta
-            if reason == "sale":
-                self.sales.append((line.product_id, line.warehouse_id, -line.delta, occurred_at))
+        """POST a (back-dated) stock movement of (product, warehouse, delta) lines."""
+        body = {
+            "reason": reason,
+            "occurred_at": occurred_at.isoformat(),
+            "lines": [{"product_id": p, "warehouse_id": w, "delta": d} for p, w, d in lines],
+        }
+        await self._send("POST", "/stock-movements", body)
+        for product_id, warehouse_id, delta in lines:
+            for leaf, units in self._leaves(product_id, delta).items():
+                pair = (leaf, warehouse_id)
+                self.levels[pair] = self.levels.get(pair, 0) + units
+                if reason == "sale":
+                    self.sales.append((leaf, warehouse_id, -units, occurred_at))
 
     async def receive(self, product_id: int, warehouse_id: int, qty: int, at: datetime) -> None:
         await self.move("receipt", [(product_id, warehouse_id, qty)], at)
@@ -221,18 +174,14 @@ class World:
     async def sell(self, product_id: int, warehouse_id: int, qty: int, at: datetime) -> None:
         await self.move("sale", [(product_id, warehouse_id, -qty)], at)
 
-    async def transfer(self, product_id: int, src: int, dst: int, qty: int, at: datetime) -> None:
-        async with self._session() as s:
-            await write_entries(
-                s,
-                self.company_id,
-                [
-                    EntryLine(product_id, src, -qty, "transfer_out"),
-                    EntryLine(product_id, dst, qty, "transfer_in"),
-                ],
-                occurred_at=at,
-            )
-            await s.commit()
+    async def transfer(self, product_id: int, src: int, dst: int, qty: int) -> None:
+        body = {
+            "product_id": product_id,
+            "from_warehouse_id": src,
+            "to_warehouse_id": dst,
+            "quantity": qty,
+        }
+        await self._send("POST", "/stock-transfers", body)
         self.levels[(product_id, src)] -= qty
         self.levels[(product_id, dst)] = self.levels.get((product_id, dst), 0) + qty
 
