@@ -60,6 +60,10 @@ async def test_inventory_is_scoped_and_validated(
     assert len((await client.get(url)).json()["items"]) == 1
     assert (await client_for(other["api_key"]).get(url)).status_code == 404
     assert (await client_for(mine["api_key"]).get(url)).status_code == 200
+    # Filters naming the other company's warehouse or product are 404, like any foreign id
+    # (wid and pid are the other company's: it was set up last).
+    for params in [{"warehouse_id": wid}, {"product_id": pid}]:
+        assert (await client_for(mine["api_key"]).get(url, params=params)).status_code == 404
     for params in [
         {"cursor": "WzFd"},  # one id where (product, warehouse) is expected
         {"cursor": "%%%"},

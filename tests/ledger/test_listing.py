@@ -102,8 +102,14 @@ async def test_list_is_scoped_to_the_company(isolated_app: FastAPI, client: Asyn
     foreign_pid = (await client.get(f"/api/companies/{other}/stock-movements")).json()["items"][0][
         "product_id"
     ]
+    # A filter naming another company's product is a 404, like any foreign id.
+    for params in ({"product_id": foreign_pid}, {"bundle_id": foreign_pid}):
+        r = await client.get(f"/api/companies/{mine}/stock-movements", params=params)
+        assert r.status_code == 404
+    foreign_wid = (await client.get(f"/api/companies/{other}/stock-movements")).json()["items"][0][
+        "warehouse_id"
+    ]
     r = await client.get(
-        f"/api/companies/{mine}/stock-movements", params={"product_id": foreign_pid}
+        f"/api/companies/{mine}/stock-movements", params={"warehouse_id": foreign_wid}
     )
-    assert r.status_code == 200
-    assert r.json()["items"] == []
+    assert r.status_code == 404

@@ -99,6 +99,11 @@ async def test_filters_and_inactive_products(client: AsyncClient) -> None:
     ]
     assert [p["id"] for p in await list_all(client, cid, is_bundle="true")] == [bundle["id"]]
     assert [p["id"] for p in await list_all(client, cid, is_bundle="false")] == [typed["id"]]
+    other = await create_company(client, "Other")
+    their_type = await create_product_type(client, other["id"])
+    for type_id in (their_type["id"], 987654321):
+        r = await client.get(f"/api/companies/{cid}/products", params={"product_type_id": type_id})
+        assert r.status_code == 404
 
 
 async def test_other_companies_products_are_404(

@@ -4,7 +4,7 @@ from sqlalchemy import Select, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockflow.models import InventoryLevel, Product, Warehouse
+from stockflow.models import InventoryLevel, Product
 
 
 @dataclass(frozen=True)
@@ -42,14 +42,6 @@ class InventoryRepository:
                 Product.company_id == company_id, Product.id == product_id
             )
         )
-
-    async def has_warehouse(self, company_id: int, warehouse_id: int) -> bool:
-        found = await self.session.scalar(
-            select(Warehouse.id).where(
-                Warehouse.company_id == company_id, Warehouse.id == warehouse_id
-            )
-        )
-        return found is not None
 
     async def set_threshold(
         self, company_id: int, warehouse_id: int, product_id: int, threshold: int | None

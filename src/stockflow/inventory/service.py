@@ -2,17 +2,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockflow.core.errors import InvalidInput, NotFound
 from stockflow.core.pagination import Page, PageParams, page_of
+from stockflow.core.tenancy import require_owned
 from stockflow.inventory.repository import InventoryRepository, LevelQuery
 from stockflow.inventory.schemas import InventoryLevelRead
+from stockflow.models import Product, Warehouse
 
 
 class InventoryService:
     def __init__(self, session: AsyncSession) -> None:
+        self.session = session
         self.repo = InventoryRepository(session)
 
     async def list_levels(
         self, company_id: int, query: LevelQuery, params: PageParams
     ) -> Page[InventoryLevelRead]:
+        # A filter on an unknown or foreign id is a 404, as everywhere else.
+        await require_owned(self.session, Warehouse, company_id, query.warehouse_id)
+        await require_owned(self.session, Product, company_id, query.product_id)
         rows = await self.repo.list_levels(
             company_id, query, params.after(arity=2), params.limit + 1
         )
@@ -24,8 +30,7 @@ class InventoryService:
     async def set_threshold(
         self, company_id: int, warehouse_id: int, product_id: int, threshold: int | None
     ) -> InventoryLevelRead:
-        if not await self.repo.has_warehouse(company_id, warehouse_id):
-            raise NotFound(f"Warehouse {warehouse_id} not found.")
+        await require_owned(self.session, Warehouse, company_id, warehouse_id)
         is_bundle = await self.repo.product_is_bundle(company_id, product_id)
         if is_bundle is None:
             raise NotFound(f"Product {product_id} not found.")

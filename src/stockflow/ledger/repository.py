@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockflow.models import LedgerEntry, Product, Warehouse
+from stockflow.models import LedgerEntry, Product
 
 # Creates the level rows a movement touches that do not exist yet, in (product,
 # warehouse) order. Rows another open transaction is creating are waited for in that
@@ -180,15 +180,6 @@ class LedgerRepository:
             )
         )
         return {r.id: ProductFacts(r.id, r.is_bundle, r.is_active) for r in rows}
-
-    async def warehouse_ids(self, company_id: int, ids: Sequence[int]) -> set[int]:
-        """The company's warehouses among `ids`."""
-        rows = await self.session.scalars(
-            select(Warehouse.id).where(
-                Warehouse.company_id == company_id, Warehouse.id.in_(sorted(set(ids)))
-            )
-        )
-        return set(rows)
 
     async def list_entries(
         self, company_id: int, query: EntryQuery, after_id: int | None, limit: int

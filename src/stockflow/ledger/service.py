@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stockflow.bundles.repository import BundleRepository
 from stockflow.core.errors import Conflict, InvalidInput, NotFound
 from stockflow.core.pagination import Page, PageParams, page_of
+from stockflow.core.tenancy import require_owned
 from stockflow.ledger.repository import (
     EntryLine,
     EntryQuery,
@@ -23,6 +24,7 @@ from stockflow.ledger.schemas import (
     TransferCreate,
 )
 from stockflow.ledger.writer import write_entries
+from stockflow.models import Product, Warehouse
 from stockflow.models.inventory import REASON_SIGNS
 
 MAX_FUTURE = timedelta(minutes=5)
@@ -80,19 +82,15 @@ class LedgerService:
                 raise NotFound(f"Product {product_id} not found.")
         return found
 
-    async def _check_warehouses(self, company_id: int, ids: Sequence[int]) -> None:
-        found = await self.repo.warehouse_ids(company_id, ids)
-        for warehouse_id in ids:
-            if warehouse_id not in found:
-                raise NotFound(f"Warehouse {warehouse_id} not found.")
-
     async def post_movement(self, company_id: int, data: MovementCreate) -> EntriesRead:
         """Validate a movement, explode bundle sales into component sales and write it
         all in the request's transaction (all lines or none)."""
         _check_signs(data)
         _check_occurred_at(data.occurred_at)
         products = await self._products(company_id, [ln.product_id for ln in data.lines])
-        await self._check_warehouses(company_id, [ln.warehouse_id for ln in data.lines])
+        await require_owned(
+            self.session, Warehouse, company_id, *[ln.warehouse_id for ln in data.lines]
+        )
 
         in_line_order = dict.fromkeys(ln.product_id for ln in data.lines)
         bundle_ids = [pid for pid in in_line_order if products[pid].is_bundle]
@@ -147,7 +145,9 @@ class LedgerService:
                 "A transfer needs two different warehouses.", ["body", "to_warehouse_id"]
             )
         product = (await self._products(company_id, [data.product_id]))[data.product_id]
-        await self._check_warehouses(company_id, [data.from_warehouse_id, data.to_warehouse_id])
+        await require_owned(
+            self.session, Warehouse, company_id, data.from_warehouse_id, data.to_warehouse_id
+        )
         if product.is_bundle:
             raise _invalid(
                 f"Bundle {product.id} holds no stock of its own and cannot be transferred; "
@@ -174,6 +174,11 @@ class LedgerService:
             and filters.since > filters.until
         ):
             raise _invalid("since must not be after until.", ["query", "since"])
+        # A filter on an unknown or foreign id is a 404, as everywhere else.
+        await require_owned(
+            self.session, Product, company_id, filters.product_id, filters.bundle_id
+        )
+        await require_owned(self.session, Warehouse, company_id, filters.warehouse_id)
         after = params.after()
         query = EntryQuery(
             product_id=filters.product_id,

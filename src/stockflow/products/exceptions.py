@@ -5,14 +5,6 @@ def product_not_found(product_id: int) -> NotFound:
     return NotFound(f"Product {product_id} not found.")
 
 
-def warehouse_not_found(warehouse_id: int) -> NotFound:
-    return NotFound(f"Warehouse {warehouse_id} not found.")
-
-
-def product_type_not_found(product_type_id: int) -> NotFound:
-    return NotFound(f"Product type {product_type_id} not found.")
-
-
 def duplicate_sku(sku: str) -> DuplicateSku:
     return DuplicateSku(f"A product with SKU {sku!r} already exists.")
 

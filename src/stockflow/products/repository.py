@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockflow.models import InventoryLevel, Product, ProductType, Warehouse
+from stockflow.models import InventoryLevel, Product, Warehouse
 
 
 @dataclass(frozen=True)
@@ -53,22 +53,6 @@ class ProductRepository:
         if except_id is not None:
             stmt = stmt.where(Product.id != except_id)
         return await self.session.scalar(stmt.limit(1)) is not None
-
-    async def warehouse_exists(self, company_id: int, warehouse_id: int) -> bool:
-        found = await self.session.scalar(
-            select(Warehouse.id).where(
-                Warehouse.company_id == company_id, Warehouse.id == warehouse_id
-            )
-        )
-        return found is not None
-
-    async def product_type_exists(self, company_id: int, product_type_id: int) -> bool:
-        found = await self.session.scalar(
-            select(ProductType.id).where(
-                ProductType.company_id == company_id, ProductType.id == product_type_id
-            )
-        )
-        return found is not None
 
     async def list_page(
         self, company_id: int, filters: ProductFilter, after_id: int | None, limit: int

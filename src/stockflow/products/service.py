@@ -8,15 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stockflow.bundles.repository import BundleRepository
 from stockflow.bundles.schemas import ComponentRead
 from stockflow.core.pagination import Page, PageParams, page_of
+from stockflow.core.tenancy import require_owned
 from stockflow.ledger.repository import EntryLine, LedgerRepository
 from stockflow.ledger.writer import write_entries
-from stockflow.models import Product
+from stockflow.models import Product, ProductType, Warehouse
 from stockflow.products.exceptions import (
     duplicate_sku,
     invalid_field,
     product_not_found,
-    product_type_not_found,
-    warehouse_not_found,
 )
 from stockflow.products.repository import ProductFilter, ProductRepository
 from stockflow.products.schemas import (
@@ -46,12 +45,8 @@ class ProductService:
             raise invalid_field(
                 "initial_quantity", "A bundle holds no stock of its own; it takes no initial stock."
             )
-        if data.product_type_id is not None:
-            await self._check_product_type(company_id, data.product_type_id)
-        if data.warehouse_id is not None and not await self.repo.warehouse_exists(
-            company_id, data.warehouse_id
-        ):
-            raise warehouse_not_found(data.warehouse_id)
+        await require_owned(self.session, ProductType, company_id, data.product_type_id)
+        await require_owned(self.session, Warehouse, company_id, data.warehouse_id)
 
         fields = data.model_dump(
             include={"name", "sku", "price", "product_type_id", "low_stock_threshold", "is_bundle"}
@@ -64,6 +59,8 @@ class ProductService:
     async def list_page(
         self, company_id: int, filters: ProductFilter, params: PageParams
     ) -> Page[ProductRead]:
+        # A filter on an unknown or foreign id is a 404, as everywhere else.
+        await require_owned(self.session, ProductType, company_id, filters.product_type_id)
         after = params.after()
         rows = await self.repo.list_page(
             company_id, filters, after[0] if after else None, params.limit + 1
@@ -98,8 +95,7 @@ class ProductService:
     async def update(self, company_id: int, product_id: int, data: ProductUpdate) -> ProductRead:
         product = await self._get(company_id, product_id)
         changes = data.model_dump(exclude_unset=True)
-        if changes.get("product_type_id") is not None:
-            await self._check_product_type(company_id, changes["product_type_id"])
+        await require_owned(self.session, ProductType, company_id, changes.get("product_type_id"))
         sku = changes.get("sku")
         if sku is not None and await self.repo.sku_taken(sku, except_id=product.id):
             raise duplicate_sku(sku)
@@ -120,10 +116,6 @@ class ProductService:
         if product is None:
             raise product_not_found(product_id)
         return product
-
-    async def _check_product_type(self, company_id: int, product_type_id: int) -> None:
-        if not await self.repo.product_type_exists(company_id, product_type_id):
-            raise product_type_not_found(product_type_id)
 
     async def _insert(self, company_id: int, fields: dict[str, Any]) -> Product:
         sku: str = fields["sku"]
