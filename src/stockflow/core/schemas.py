@@ -1,9 +1,16 @@
 """Constrained types and the base model every resource's schemas build on."""
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 MAX_MONEY = Decimal("9999999999.99")
 MAX_INT4 = 2**31 - 1
@@ -13,6 +20,19 @@ CENT = Decimal("0.01")
 
 class Schema(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+def _reject_null(value: Any) -> Any:
+    # Pydantic does not validate defaults, so only an explicit null gets here.
+    if value is None:
+        raise ValueError("may not be null (leave the field out to keep its value)")
+    return value
+
+
+def not_null(*fields: str) -> Any:
+    """For update schemas: `fields` may be left out, but not sent as null (they always
+    have a value). Use as `_not_null = not_null("name")` in the class body."""
+    return field_validator(*fields)(_reject_null)
 
 
 def _to_cents(value: Decimal) -> Decimal:

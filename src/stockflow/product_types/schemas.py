@@ -1,8 +1,6 @@
 from datetime import datetime
 
-from pydantic import field_validator
-
-from stockflow.core.schemas import Name, Schema, Threshold
+from stockflow.core.schemas import Name, Schema, Threshold, not_null
 
 
 class ProductTypeCreate(Schema):
@@ -16,12 +14,7 @@ class ProductTypeUpdate(Schema):
     name: Name | None = None
     low_stock_threshold: Threshold | None = None
 
-    @field_validator("name", "low_stock_threshold")
-    @classmethod
-    def _not_null(cls, value: str | int | None) -> str | int:
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    _not_null = not_null("name", "low_stock_threshold")
 
 
 class ProductTypeRead(Schema):

@@ -5,7 +5,7 @@ from typing import Any
 from pydantic import Field, StrictBool, ValidationInfo, field_validator
 
 from stockflow.bundles.schemas import ComponentRead
-from stockflow.core.schemas import Id, Money, Name, Quantity, Schema, Sku, Threshold
+from stockflow.core.schemas import Id, Money, Name, Quantity, Schema, Sku, Threshold, not_null
 
 
 class ProductCreate(Schema):
@@ -49,14 +49,7 @@ class ProductUpdate(Schema):
     low_stock_threshold: Threshold | None = None
     is_active: StrictBool | None = None
 
-    @field_validator("name", "sku", "price", "is_active")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        # Only an explicit null reaches here (defaults are not validated): these fields
-        # always have a value, so null is a client error, not "leave unchanged".
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    _not_null = not_null("name", "sku", "price", "is_active")
 
 
 class ProductRead(Schema):

@@ -3,9 +3,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StrictBool, field_validator
+from pydantic import AfterValidator, Field, StrictBool
 
-from stockflow.core.schemas import Money, Name, OptionalText, Schema
+from stockflow.core.schemas import Money, Name, OptionalText, Schema, not_null
 
 # Deliberately loose (no quoted local parts, IP literals or non-ASCII addresses) but it
 # refuses what is plainly not an address: `local@domain.tld`, dot-separated atoms, DNS
@@ -54,12 +54,7 @@ class SupplierUpdate(Schema):
     contact_email: Email | None = None
     contact_phone: Phone | None = None
 
-    @field_validator("name")
-    @classmethod
-    def _name_not_null(cls, value: str | None) -> str:
-        if value is None:
-            raise ValueError("name may not be null")
-        return value
+    _not_null = not_null("name")
 
 
 class SupplierRead(Schema):

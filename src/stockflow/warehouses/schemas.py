@@ -1,9 +1,9 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, field_validator
+from pydantic import AfterValidator
 
-from stockflow.core.schemas import Name, OptionalText, Schema
+from stockflow.core.schemas import Name, OptionalText, Schema, not_null
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -25,12 +25,7 @@ class WarehouseUpdate(Schema):
     name: Name | None = None
     location: Location | None = None
 
-    @field_validator("name")
-    @classmethod
-    def _name_not_null(cls, value: str | None) -> str:
-        if value is None:
-            raise ValueError("name may not be null")
-        return value
+    _not_null = not_null("name")
 
 
 class WarehouseRead(Schema):
