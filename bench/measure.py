@@ -19,6 +19,7 @@ import asyncpg
 
 from bench.client import HttpConnection
 from stockflow.alerts.repository import LOW_STOCK_SQL
+from stockflow.ledger import repository as ledger_repository
 
 ADMIN_TOKEN = "bench-admin-token"  # noqa: S105 - a throwaway server
 # The app's engine plans every statement for its parameters (core/database.py); the SQL
@@ -254,57 +255,46 @@ async def n_plus_1_report(
 
 
 # --- the write path ----------------------------------------------------------------------
-# The statements one single-line sale movement sends, in the ledger's order (scope check,
-# product and warehouse checks, then the writer's ensure/lock/update/insert).
-_TX = [
-    ("SELECT id FROM companies WHERE id = $1", lambda c, p, w, a: (c,)),
-    (
-        "SELECT id, is_bundle, is_active FROM products WHERE company_id = $1 AND id = ANY($2)",
-        lambda c, p, w, a: (c, [p]),
-    ),
-    (
-        "SELECT id FROM warehouses WHERE company_id = $1 AND id = ANY($2)",
-        lambda c, p, w, a: (c, [w]),
-    ),
-    (
-        """INSERT INTO inventory_levels (company_id, product_id, warehouse_id)
-           SELECT $1, t.p, t.w FROM unnest($2::bigint[], $3::bigint[]) AS t(p, w)
-           ORDER BY t.p, t.w ON CONFLICT (product_id, warehouse_id) DO NOTHING""",
-        lambda c, p, w, a: (c, [p], [w]),
-    ),
-    (
-        """SELECT l.product_id, l.warehouse_id, l.quantity FROM inventory_levels AS l
-           JOIN unnest($2::bigint[], $3::bigint[]) AS t(p, w)
-             ON l.product_id = t.p AND l.warehouse_id = t.w
-           WHERE l.company_id = $1 ORDER BY l.product_id, l.warehouse_id FOR UPDATE OF l""",
-        lambda c, p, w, a: (c, [p], [w]),
-    ),
-]
-_TX_UPDATE = """UPDATE inventory_levels AS l SET quantity = t.q, updated_at = now()
-FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS t(p, w, q)
-WHERE l.product_id = t.p AND l.warehouse_id = t.w"""
-_TX_INSERT = """INSERT INTO ledger_entries
-    (company_id, product_id, warehouse_id, delta, reason, reference, occurred_at,
-     quantity_after, bundle_id)
-SELECT $1, t.p, t.w, t.d, t.r, NULL, now(), t.q, t.b
-FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[])
-     WITH ORDINALITY AS t(p, w, d, r, q, b, n)
-ORDER BY t.n
-RETURNING id, product_id, warehouse_id, delta, reason, reference, occurred_at,
-          quantity_after, bundle_id"""
+# The statements one single-line sale movement sends, in the app's order: the scope
+# check, then the ledger's own statement texts (taken from the app, so they cannot drift):
+# products and warehouses in one query, the level lock, then the level update and the
+# entry insert in one statement. A sale only takes stock, so no level is created first.
+_SCOPE = "SELECT id FROM companies WHERE id = $1"
+_REFERENCES_SQL, _REFERENCES_PARAMS = positional(ledger_repository._REFERENCES.text)
+_LOCK_SQL, _LOCK_PARAMS = positional(ledger_repository._LOCK_LEVELS.text)
+_WRITE_SQL, _WRITE_PARAMS = positional(ledger_repository._WRITE.text)
+
+
+def _args(names: list[str], values: dict[str, Any]) -> list[Any]:
+    return [values[name] for name in names]
 
 
 async def sale_sql(conn: asyncpg.Connection, company_id: int, pair: tuple[int, int]) -> None:
     p_id, w_id = pair
     async with conn.transaction():
-        rows: Any = None
-        for sql, args in _TX:
-            rows = await conn.fetch(sql, *args(company_id, p_id, w_id, None))
-        quantity = rows[0]["quantity"] - 1
+        await conn.fetch(_SCOPE, company_id)
+        values: dict[str, Any] = {
+            "company_id": company_id,
+            "products": [p_id],
+            "warehouses": [w_id],
+        }
+        await conn.fetch(_REFERENCES_SQL, *_args(_REFERENCES_PARAMS, values))
+        rows = await conn.fetch(_LOCK_SQL, *_args(_LOCK_PARAMS, values))
+        quantity = (rows[0]["quantity"] if rows else 0) - 1
         if quantity < 0:
             raise RuntimeError("insufficient stock")
-        await conn.execute(_TX_UPDATE, [p_id], [w_id], [quantity])
-        await conn.fetch(_TX_INSERT, company_id, [p_id], [w_id], [-1], ["sale"], [quantity], [None])
+        values.update(
+            level_products=[p_id],
+            level_warehouses=[w_id],
+            level_quantities=[quantity],
+            reference=None,
+            occurred_at=None,
+            deltas=[-1],
+            reasons=["sale"],
+            after=[quantity],
+            bundles=[None],
+        )
+        await conn.fetch(_WRITE_SQL, *_args(_WRITE_PARAMS, values))
 
 
 async def run_clients(

@@ -1,7 +1,7 @@
 """The ledger's SQL: the only place that changes stock levels.
 
 Every statement takes arrays (`unnest`) so a movement of 1 or 1,000 lines is the same
-four prepared statements.
+two or three prepared statements.
 """
 
 from collections.abc import Sequence
@@ -13,9 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockflow.models import LedgerEntry, Product
 
-# Creates the level rows a movement touches that do not exist yet, in (product,
-# warehouse) order. Rows another open transaction is creating are waited for in that
-# same order, which keeps the next statement deadlock-free.
+# Creates the level rows that will receive stock and do not exist yet, in (product,
+# warehouse) order. Only pairs with a positive line need one: a level that only loses
+# stock and does not exist holds 0, and the check before writing rejects the line.
+#
+# Why skipping the others cannot deadlock: a `SELECT ... FOR UPDATE` never sees, and so
+# never waits on, a row another transaction inserted and has not committed. So the only
+# waits are (1) this INSERT waiting on a concurrent insert of the same key, taken by
+# both in sorted order, and (2) `_LOCK_LEVELS` waiting on committed rows, locked by all
+# in (product, warehouse) order. Both orders are the same total order, so no cycle.
 _ENSURE_LEVELS = text(
     """
     INSERT INTO inventory_levels (company_id, product_id, warehouse_id)
@@ -40,19 +46,19 @@ _LOCK_LEVELS = text(
     """
 )
 
-_SET_LEVELS = text(
+# The new levels and their entries in one round trip: a data-modifying CTE always runs
+# to completion, whether or not the outer statement reads it.
+_WRITE = text(
     """
-    UPDATE inventory_levels AS l
-    SET quantity = t.q, updated_at = now()
-    FROM unnest(
-        CAST(:products AS bigint[]), CAST(:warehouses AS bigint[]), CAST(:quantities AS bigint[])
-    ) AS t(p, w, q)
-    WHERE l.product_id = t.p AND l.warehouse_id = t.w
-    """
-)
-
-_INSERT_ENTRIES = text(
-    """
+    WITH levels AS (
+        UPDATE inventory_levels AS l
+        SET quantity = t.q, updated_at = now()
+        FROM unnest(
+            CAST(:level_products AS bigint[]), CAST(:level_warehouses AS bigint[]),
+            CAST(:level_quantities AS bigint[])
+        ) AS t(p, w, q)
+        WHERE l.product_id = t.p AND l.warehouse_id = t.w
+    )
     INSERT INTO ledger_entries
         (company_id, product_id, warehouse_id, delta, reason, reference, occurred_at,
          quantity_after, bundle_id)
@@ -65,6 +71,19 @@ _INSERT_ENTRIES = text(
     ORDER BY t.n
     RETURNING id, product_id, warehouse_id, delta, reason, reference, occurred_at,
               quantity_after, bundle_id
+    """
+)
+
+
+# A movement's products (with what the rules need) and warehouses, both limited to the
+# company, in one round trip.
+_REFERENCES = text(
+    """
+    SELECT true AS is_product, id, is_bundle, is_active FROM products
+    WHERE company_id = :company_id AND id = ANY(CAST(:products AS bigint[]))
+    UNION ALL
+    SELECT false, id, false, true FROM warehouses
+    WHERE company_id = :company_id AND id = ANY(CAST(:warehouses AS bigint[]))
     """
 )
 
@@ -124,40 +143,53 @@ class LedgerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def lock_levels(self, company_id: int, pairs: Sequence[Pair]) -> dict[Pair, int]:
-        """Create missing levels at 0 and lock them all; returns the current quantities."""
+    async def lock_levels(
+        self, company_id: int, pairs: Sequence[Pair], receiving: Sequence[Pair] | None = None
+    ) -> dict[Pair, int]:
+        """Create the missing levels among `receiving` (default: all of `pairs`) at 0 and
+        lock every existing level of `pairs`; returns their current quantities (a pair
+        without a level is absent)."""
+        if receiving is None:
+            receiving = pairs
+        if receiving:
+            ensure = sorted(set(receiving))
+            await self.session.execute(
+                _ENSURE_LEVELS,
+                {
+                    "company_id": company_id,
+                    "products": [p for p, _ in ensure],
+                    "warehouses": [w for _, w in ensure],
+                },
+            )
         ordered = sorted(set(pairs))
-        params = {
-            "company_id": company_id,
-            "products": [p for p, _ in ordered],
-            "warehouses": [w for _, w in ordered],
-        }
-        await self.session.execute(_ENSURE_LEVELS, params)
-        rows = await self.session.execute(_LOCK_LEVELS, params)
-        return {(r.product_id, r.warehouse_id): r.quantity for r in rows}
-
-    async def set_levels(self, quantities: dict[Pair, int]) -> None:
-        pairs = list(quantities)
-        await self.session.execute(
-            _SET_LEVELS,
+        rows = await self.session.execute(
+            _LOCK_LEVELS,
             {
-                "products": [p for p, _ in pairs],
-                "warehouses": [w for _, w in pairs],
-                "quantities": [quantities[pair] for pair in pairs],
+                "company_id": company_id,
+                "products": [p for p, _ in ordered],
+                "warehouses": [w for _, w in ordered],
             },
         )
+        return {(r.product_id, r.warehouse_id): r.quantity for r in rows}
 
-    async def insert_entries(
+    async def write(
         self,
         company_id: int,
+        levels: dict[Pair, int],
         lines: Sequence[EntryLine],
         after: Sequence[int],
         occurred_at: datetime | None,
         reference: str | None,
     ) -> list[EntryRow]:
+        """Set `levels` (pair -> new quantity) and insert the entries of `lines`, whose
+        quantities after are `after`; returns the entries in id order."""
+        pairs = list(levels)
         rows = await self.session.execute(
-            _INSERT_ENTRIES,
+            _WRITE,
             {
+                "level_products": [p for p, _ in pairs],
+                "level_warehouses": [w for _, w in pairs],
+                "level_quantities": [levels[pair] for pair in pairs],
                 "company_id": company_id,
                 "reference": reference,
                 "occurred_at": occurred_at,
@@ -171,6 +203,28 @@ class LedgerRepository:
         )
         entries = [EntryRow(**row._mapping) for row in rows]
         return sorted(entries, key=lambda e: e.id)
+
+    async def references(
+        self, company_id: int, product_ids: Sequence[int], warehouse_ids: Sequence[int]
+    ) -> tuple[dict[int, ProductFacts], set[int]]:
+        """The company's products among `product_ids` and warehouses among
+        `warehouse_ids` (another company's are simply absent)."""
+        rows = await self.session.execute(
+            _REFERENCES,
+            {
+                "company_id": company_id,
+                "products": sorted(set(product_ids)),
+                "warehouses": sorted(set(warehouse_ids)),
+            },
+        )
+        products: dict[int, ProductFacts] = {}
+        warehouses: set[int] = set()
+        for r in rows:
+            if r.is_product:
+                products[r.id] = ProductFacts(r.id, r.is_bundle, r.is_active)
+            else:
+                warehouses.add(r.id)
+        return products, warehouses
 
     async def products(self, company_id: int, ids: Sequence[int]) -> dict[int, ProductFacts]:
         """The company's products among `ids` (another company's are simply absent)."""

@@ -75,21 +75,29 @@ class LedgerService:
         self.repo = LedgerRepository(session)
         self.bundles = BundleRepository(session)
 
-    async def _products(self, company_id: int, ids: Sequence[int]) -> dict[int, ProductFacts]:
-        found = await self.repo.products(company_id, ids)
-        for product_id in ids:
-            if product_id not in found:
+    async def _references(
+        self, company_id: int, product_ids: Sequence[int], warehouse_ids: Sequence[int]
+    ) -> dict[int, ProductFacts]:
+        """404 for the first unknown product, else the first unknown warehouse (in the
+        order given); returns the products."""
+        products, warehouses = await self.repo.references(company_id, product_ids, warehouse_ids)
+        for product_id in product_ids:
+            if product_id not in products:
                 raise NotFound(f"Product {product_id} not found.")
-        return found
+        for warehouse_id in warehouse_ids:
+            if warehouse_id not in warehouses:
+                raise NotFound(f"Warehouse {warehouse_id} not found.")
+        return products
 
     async def post_movement(self, company_id: int, data: MovementCreate) -> EntriesRead:
         """Validate a movement, explode bundle sales into component sales and write it
         all in the request's transaction (all lines or none)."""
         _check_signs(data)
         _check_occurred_at(data.occurred_at)
-        products = await self._products(company_id, [ln.product_id for ln in data.lines])
-        await require_owned(
-            self.session, Warehouse, company_id, *[ln.warehouse_id for ln in data.lines]
+        products = await self._references(
+            company_id,
+            [ln.product_id for ln in data.lines],
+            [ln.warehouse_id for ln in data.lines],
         )
 
         in_line_order = dict.fromkeys(ln.product_id for ln in data.lines)
@@ -144,10 +152,10 @@ class LedgerService:
             raise _invalid(
                 "A transfer needs two different warehouses.", ["body", "to_warehouse_id"]
             )
-        product = (await self._products(company_id, [data.product_id]))[data.product_id]
-        await require_owned(
-            self.session, Warehouse, company_id, data.from_warehouse_id, data.to_warehouse_id
+        products = await self._references(
+            company_id, [data.product_id], [data.from_warehouse_id, data.to_warehouse_id]
         )
+        product = products[data.product_id]
         if product.is_bundle:
             raise _invalid(
                 f"Bundle {product.id} holds no stock of its own and cannot be transferred; "

@@ -29,8 +29,11 @@ async def write_entries(
     reason (the database's CHECKs back both up). `occurred_at` None means the
     transaction's time, the same clock the low-stock report reads."""
     repo = LedgerRepository(session)
-    levels = await repo.lock_levels(company_id, [(ln.product_id, ln.warehouse_id) for ln in lines])
-    running: dict[Pair, int] = dict(levels)
+    pairs = [(ln.product_id, ln.warehouse_id) for ln in lines]
+    receiving = [(ln.product_id, ln.warehouse_id) for ln in lines if ln.delta > 0]
+    levels = await repo.lock_levels(company_id, pairs, receiving)
+    # A level that does not exist holds nothing: it can only be taken from, and fails.
+    running: dict[Pair, int] = {pair: levels.get(pair, 0) for pair in pairs}
     after: list[int] = []
     for line in lines:
         pair = (line.product_id, line.warehouse_id)
@@ -39,5 +42,5 @@ async def write_entries(
             raise insufficient_stock(line.product_id, line.warehouse_id, running[pair], line.delta)
         running[pair] = quantity
         after.append(quantity)
-    await repo.set_levels({pair: q for pair, q in running.items() if q != levels[pair]})
-    return await repo.insert_entries(company_id, lines, after, occurred_at, reference)
+    changed = {pair: q for pair, q in running.items() if q != levels.get(pair)}
+    return await repo.write(company_id, changed, lines, after, occurred_at, reference)
