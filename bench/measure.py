@@ -255,11 +255,12 @@ async def n_plus_1_report(
 
 
 # --- the write path ----------------------------------------------------------------------
-# The statements one single-line sale movement sends, in the app's order: the scope
-# check, then the ledger's own statement texts (taken from the app, so they cannot drift):
-# products and warehouses in one query, the level lock, then the level update and the
-# entry insert in one statement. A sale only takes stock, so no level is created first.
-_SCOPE = "SELECT id FROM companies WHERE id = $1"
+# The statements one single-line sale movement sends, in the app's order, as the
+# ledger's own statement texts (taken from the app, so they cannot drift): products and
+# warehouses in one query, the level lock, then the level update and the entry insert in
+# one statement. A sale only takes stock, so no level is created first. The admin's
+# company check is answered from the process's set of known companies after the first
+# request, so it sends nothing either.
 _REFERENCES_SQL, _REFERENCES_PARAMS = positional(ledger_repository._REFERENCES.text)
 _LOCK_SQL, _LOCK_PARAMS = positional(ledger_repository._LOCK_LEVELS.text)
 _WRITE_SQL, _WRITE_PARAMS = positional(ledger_repository._WRITE.text)
@@ -272,7 +273,6 @@ def _args(names: list[str], values: dict[str, Any]) -> list[Any]:
 async def sale_sql(conn: asyncpg.Connection, company_id: int, pair: tuple[int, int]) -> None:
     p_id, w_id = pair
     async with conn.transaction():
-        await conn.fetch(_SCOPE, company_id)
         values: dict[str, Any] = {
             "company_id": company_id,
             "products": [p_id],

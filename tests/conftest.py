@@ -21,6 +21,7 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from stockflow.core import embedded
+from stockflow.core.auth import reset_auth_caches
 from stockflow.core.database import create_engine, create_sessionmaker
 from stockflow.core.migrations import upgrade_to_head
 from stockflow.core.settings import Settings
@@ -101,6 +102,7 @@ async def committed_app(app: FastAPI, engine: AsyncEngine) -> AsyncIterator[Fast
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
         async with engine.begin() as conn:
             await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        reset_auth_caches(app)  # ids restart: cached keys and companies would be stale
 
 
 def _client(app: FastAPI, token: str | None = ADMIN_TOKEN) -> AsyncClient:

@@ -8,10 +8,11 @@ the secret is stored. Both are compared in constant time.
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, FastAPI, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
@@ -42,6 +43,59 @@ class CompanyScope:
 
     company_id: int
     principal: Principal
+
+
+@dataclass
+class KeyCache:
+    """API key id -> (company id, secret hash) for `ttl` seconds, at most `size` keys.
+
+    Saves the key lookup on nearly every request. Safe because a key's row never changes
+    once its company's creation committed, and no endpoint revokes keys; a key revoked
+    in the database directly keeps working for up to `ttl` seconds in each process."""
+
+    ttl: float = 60.0
+    size: int = 10_000
+    _entries: dict[int, tuple[float, int, str]] = field(default_factory=dict)
+
+    def get(self, key_id: int) -> tuple[int, str] | None:
+        entry = self._entries.get(key_id)
+        if entry is None:
+            return None
+        expires, company_id, secret_hash = entry
+        if expires < time.monotonic():
+            del self._entries[key_id]
+            return None
+        return company_id, secret_hash
+
+    def put(self, key_id: int, company_id: int, secret_hash: str) -> None:
+        if len(self._entries) >= self.size:
+            now = time.monotonic()
+            self._entries = {k: v for k, v in self._entries.items() if v[0] >= now}
+            while len(self._entries) >= self.size:
+                del self._entries[next(iter(self._entries))]  # the oldest
+        self._entries[key_id] = (time.monotonic() + self.ttl, company_id, secret_hash)
+
+
+def _key_cache(request: Request) -> KeyCache:
+    cache: KeyCache | None = getattr(request.app.state, "api_key_cache", None)
+    if cache is None:
+        cache = request.app.state.api_key_cache = KeyCache()
+    return cache
+
+
+def _known_companies(request: Request) -> set[int]:
+    """Company ids this process has seen exist. Companies are never deleted (and ids
+    never reused), so a company once seen exists for good; one set per app."""
+    known: set[int] | None = getattr(request.app.state, "known_companies", None)
+    if known is None:
+        known = request.app.state.known_companies = set()
+    return known
+
+
+def reset_auth_caches(app: FastAPI) -> None:
+    """Forget cached keys and companies: for tests that empty the tables and restart ids."""
+    app.state.api_key_cache = KeyCache()
+    app.state.known_companies = set()
 
 
 def hash_secret(secret: str) -> str:
@@ -77,15 +131,23 @@ async def get_principal(
     parsed = _parse_key(token)
     if parsed is not None:
         key_id, secret = parsed
-        row = (
-            await session.execute(
-                select(ApiKey.company_id, ApiKey.secret_hash).where(
-                    ApiKey.id == key_id, ApiKey.revoked_at.is_(None)
+        cache = _key_cache(request)
+        found = cache.get(key_id)
+        # A wrong secret for a cached key is checked against the database again, so the
+        # cache can only ever save queries, never change an answer for a known row.
+        if found is None or not hmac.compare_digest(hash_secret(secret), found[1]):
+            row = (
+                await session.execute(
+                    select(ApiKey.company_id, ApiKey.secret_hash).where(
+                        ApiKey.id == key_id, ApiKey.revoked_at.is_(None)
+                    )
                 )
-            )
-        ).one_or_none()
-        if row is not None and hmac.compare_digest(hash_secret(secret), row.secret_hash):
-            return Principal(company_id=row.company_id)
+            ).one_or_none()
+            if row is not None:
+                found = (row.company_id, row.secret_hash)
+                cache.put(key_id, *found)
+        if found is not None and hmac.compare_digest(hash_secret(secret), found[1]):
+            return Principal(company_id=found[0])
     raise Unauthorized("The token is not valid.")
 
 
@@ -103,20 +165,27 @@ AdminDep = Annotated[Principal, Depends(require_admin)]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-async def ensure_company_access(session: SessionDep, principal: Principal, company_id: int) -> None:
-    """404 unless the caller may act on `company_id` and it exists (never reveal which)."""
+async def ensure_company_access(
+    session: SessionDep, principal: Principal, company_id: int, known: set[int] | None = None
+) -> None:
+    """404 unless the caller may act on `company_id` and it exists (never reveal which).
+    `known`: company ids already seen to exist (skips the query), updated here."""
     if principal.is_admin:
+        if known is not None and company_id in known:
+            return
         exists = await session.scalar(select(Company.id).where(Company.id == company_id))
         if exists is None:
             raise NotFound(f"Company {company_id} not found.")
+        if known is not None:
+            known.add(company_id)
     elif principal.company_id != company_id:
         raise NotFound(f"Company {company_id} not found.")
 
 
 async def get_company_scope(
-    company_id: IdPath, principal: PrincipalDep, session: SessionDep
+    request: Request, company_id: IdPath, principal: PrincipalDep, session: SessionDep
 ) -> CompanyScope:
-    await ensure_company_access(session, principal, company_id)
+    await ensure_company_access(session, principal, company_id, _known_companies(request))
     return CompanyScope(company_id=company_id, principal=principal)
 
 

@@ -133,7 +133,8 @@ async def record_response(request: Request, status_code: int, body: bytes) -> No
         await request.state.session.execute(delete(IdempotencyRecord).where(*where))
 
 
-def get_idempotency_guard(
+# async: a plain `def` dependency costs a thread-pool hop on every request.
+async def get_idempotency_guard(
     request: Request,
     session: SessionDep,
     idempotency_key: Annotated[

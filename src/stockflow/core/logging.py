@@ -15,6 +15,10 @@ REQUEST_ID_HEADER = b"x-request-id"
 
 
 def configure_logging(level: str = "INFO", json: bool = False) -> None:
+    """JSON lines when asked, or when stderr is not a terminal (a file, a pipe, a log
+    collector): the dev console renderer is for people and costs far more per line."""
+    if not json and not sys.stderr.isatty():
+        json = True
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     )
