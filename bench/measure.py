@@ -92,7 +92,8 @@ def free_port() -> int:
 
 
 class Server:
-    """`stockflow serve` (migrate, then one uvicorn process) against the bench database."""
+    """`stockflow serve` (migrate, then its default 2 uvicorn workers) on the bench
+    database."""
 
     def __init__(self, db_url: str, log_path: Path) -> None:
         self.port = free_port()

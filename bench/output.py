@@ -209,9 +209,9 @@ def _markdown(results: list[dict[str, Any]], summary: dict[str, Any]) -> str:
         "products dormant for months, replenishment with lead times so some levels run low, "
         "returns, shrinkage, bundles whose sales write component lines, 0-3 suppliers per "
         "product). Every level equals its ledger sum, checked in SQL after loading.",
-        "- Report over HTTP: `stockflow serve` (migrate, then one uvicorn process) in a "
-        "subprocess, a keep-alive HTTP/1.1 client, sequential requests after warm-up, admin "
-        "token (auth + company check queries included).",
+        "- Report over HTTP: `stockflow serve` (migrate, then its default 2 uvicorn "
+        "workers) in a subprocess, a keep-alive HTTP/1.1 client, sequential requests after "
+        "warm-up, admin token (auth query included; the company check is cached).",
         "- SQL floor: the same statement text (`stockflow.alerts.repository.LOW_STOCK_SQL`), "
         "prepared once on asyncpg, rows fetched; no HTTP, no JSON.",
         "- N+1 baseline: the usual case-study answer - list the company's inventory rows, "

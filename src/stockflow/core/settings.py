@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     db_pool_size: int = Field(default=20, ge=1)
     db_max_overflow: int = Field(default=20, ge=0)
+    # uvicorn worker processes of `stockflow serve` (see README: measured on 2 cores).
+    workers: int = Field(default=2, ge=1, le=64)
     log_level: str = "INFO"
     log_json: bool = False
 
