@@ -119,9 +119,10 @@ class LedgerService:
                     ["body", "lines", self._line_of(data, bundle_id), "product_id"],
                 )
         leaf_ids = sorted({leaf for components in leaves.values() for leaf in components})
-        for facts in (await self.repo.products(company_id, leaf_ids)).values():
-            if not facts.is_active:
-                raise _inactive(facts.id, "sales (it is a component of a bundle sold here)")
+        if leaf_ids:  # no bundle, no query
+            for facts in (await self.repo.products(company_id, leaf_ids)).values():
+                if not facts.is_active:
+                    raise _inactive(facts.id, "sales (it is a component of a bundle sold here)")
 
         lines: list[EntryLine] = []
         for line in data.lines:
