@@ -1,36 +1,48 @@
 """SPEC: the report is one aggregated SQL query over the ledger, never one per product.
 
-What is counted: statements that read `ledger_entries` while the endpoint runs. The
+What is counted: statements that read `ledger_entries` while the endpoint runs, whether
+sent through SQLAlchemy (its cursor events) or straight on the session's asyncpg
+connection (asyncpg's query logger; the report itself goes that way). The
 authentication and company-scope checks (and the `warehouse_id` / `product_type_id`
 existence checks) run their own small queries on other tables first; they are constant
 per request and are checked separately to not grow with the data.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tests.alerts.conftest import utcnow
 from tests.alerts.world import World
 
 
-@contextmanager
-def recorded_statements(engine: AsyncEngine) -> Iterator[list[str]]:
+@asynccontextmanager
+async def recorded_statements(engine: AsyncEngine, app: FastAPI) -> AsyncIterator[list[str]]:
     statements: list[str] = []
 
     def record(*args: Any) -> None:
         statements.append(args[2])  # (conn, cursor, statement, parameters, context, many)
 
+    def record_raw(query: Any) -> None:
+        statements.append(query.query)
+
+    # The rolled-back test app runs every request on this one connection.
+    bound: AsyncConnection = app.state.sessionmaker.kw["bind"]
+    driver = (await bound.get_raw_connection()).driver_connection
+    assert driver is not None
     event.listen(engine.sync_engine, "before_cursor_execute", record)
+    driver.add_query_logger(record_raw)
     try:
         yield statements
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
+        driver.remove_query_logger(record_raw)
 
 
 async def _populate(world: World, products: int) -> int:
@@ -52,19 +64,19 @@ async def _populate(world: World, products: int) -> int:
 
 
 async def test_report_is_one_statement_whatever_the_size(
-    client: AsyncClient, world: World, engine: AsyncEngine
+    client: AsyncClient, world: World, engine: AsyncEngine, isolated_app: FastAPI
 ) -> None:
     base = f"/api/companies/{world.company_id}/alerts/low-stock"
     wh = await _populate(world, products=2)
-    with recorded_statements(engine) as small:
+    async with recorded_statements(engine, isolated_app) as small:
         r = await client.get(base)
     assert r.status_code == 200 and r.json()["total_alerts"] == 6
 
     await _populate(world, products=25)
-    with recorded_statements(engine) as large:
+    async with recorded_statements(engine, isolated_app) as large:
         r = await client.get(base)
     assert r.status_code == 200 and r.json()["total_alerts"] == 6 + 75
-    with recorded_statements(engine) as filtered:
+    async with recorded_statements(engine, isolated_app) as filtered:
         r = await client.get(base, params={"warehouse_id": wh, "window_days": 365})
     assert r.status_code == 200
 

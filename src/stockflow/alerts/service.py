@@ -1,11 +1,12 @@
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Row
+from pydantic_core import to_json
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockflow.alerts.exceptions import product_type_not_found, warehouse_not_found
 from stockflow.alerts.repository import AlertRepository, ReportParams
-from stockflow.alerts.schemas import AlertSupplier, LowStockAlert, LowStockReport
+from stockflow.alerts.schemas import LowStockReport
 
 
 class AlertService:
@@ -23,6 +24,42 @@ class AlertService:
         now: datetime | None = None,
     ) -> LowStockReport:
         """SPEC's low-stock report. The window is (now - window_days x 24 h, now]."""
+        alerts = await self._alerts(
+            company_id,
+            window_days=window_days,
+            warehouse_id=warehouse_id,
+            product_type_id=product_type_id,
+            now=now,
+        )
+        return LowStockReport.model_validate({"alerts": alerts, "total_alerts": len(alerts)})
+
+    async def low_stock_json(
+        self,
+        company_id: int,
+        *,
+        window_days: int,
+        warehouse_id: int | None = None,
+        product_type_id: int | None = None,
+    ) -> bytes:
+        """The same report as `low_stock`, serialized: thousands of alerts are plain
+        dicts straight to JSON (in the `LowStockReport` shape), not validated models."""
+        alerts = await self._alerts(
+            company_id,
+            window_days=window_days,
+            warehouse_id=warehouse_id,
+            product_type_id=product_type_id,
+        )
+        return to_json({"alerts": alerts, "total_alerts": len(alerts)})
+
+    async def _alerts(
+        self,
+        company_id: int,
+        *,
+        window_days: int,
+        warehouse_id: int | None = None,
+        product_type_id: int | None = None,
+        now: datetime | None = None,
+    ) -> list[dict[str, Any]]:
         if warehouse_id is not None and not await self.repo.warehouse_exists(
             company_id, warehouse_id
         ):
@@ -43,31 +80,30 @@ class AlertService:
                 product_type_id=product_type_id,
             )
         )
-        alerts = [_alert(row) for row in rows]
-        return LowStockReport(alerts=alerts, total_alerts=len(alerts))
+        return [_alert(row) for row in rows]
 
 
-def _alert(row: Row[tuple[object, ...]]) -> LowStockAlert:
-    r = row._mapping
+def _alert(r: Any) -> dict[str, Any]:
+    """One alert in `LowStockAlert`'s field order (and `AlertSupplier`'s)."""
     supplier = None
     if r["supplier_id"] is not None:
-        supplier = AlertSupplier(
-            id=r["supplier_id"],
-            name=r["supplier_name"],
-            contact_email=r["contact_email"],
-            lead_time_days=r["lead_time_days"],
-        )
-    return LowStockAlert(
-        product_id=r["product_id"],
-        product_name=r["product_name"],
-        sku=r["sku"],
-        warehouse_id=r["warehouse_id"],
-        warehouse_name=r["warehouse_name"],
-        current_stock=r["current_stock"],
-        threshold=r["threshold"],
-        days_until_stockout=int(r["days_until_stockout"]),
-        units_sold=int(r["units_sold"]),
-        avg_daily_sales=float(r["avg_daily_sales"]),
-        recommended_order_quantity=int(r["recommended_order_quantity"]),
-        supplier=supplier,
-    )
+        supplier = {
+            "id": r["supplier_id"],
+            "name": r["supplier_name"],
+            "contact_email": r["contact_email"],
+            "lead_time_days": r["lead_time_days"],
+        }
+    return {
+        "product_id": r["product_id"],
+        "product_name": r["product_name"],
+        "sku": r["sku"],
+        "warehouse_id": r["warehouse_id"],
+        "warehouse_name": r["warehouse_name"],
+        "current_stock": r["current_stock"],
+        "threshold": r["threshold"],
+        "days_until_stockout": int(r["days_until_stockout"]),
+        "units_sold": int(r["units_sold"]),
+        "avg_daily_sales": float(r["avg_daily_sales"]),
+        "recommended_order_quantity": int(r["recommended_order_quantity"]),
+        "supplier": supplier,
+    }
