@@ -107,6 +107,18 @@ async def prepare(size: dataset.Size, url: str) -> tuple[str, dataset.Dataset, d
         )
         if mismatched:
             raise RuntimeError(f"{mismatched} levels differ from their ledger sums")
+        stale = await conn.fetchval(
+            """
+            SELECT count(*) FROM inventory_levels AS l
+            LEFT JOIN (SELECT product_id, warehouse_id, max(occurred_at) AS latest
+                       FROM ledger_entries WHERE reason = 'sale'
+                       GROUP BY product_id, warehouse_id) AS s
+              ON s.product_id = l.product_id AND s.warehouse_id = l.warehouse_id
+            WHERE l.last_sold_at IS DISTINCT FROM s.latest
+            """
+        )
+        if stale:
+            raise RuntimeError(f"{stale} levels' last_sold_at differ from their ledgers")
         counts = {
             "ledger_rows": await conn.fetchval(
                 "SELECT count(*) FROM ledger_entries WHERE company_id = 1"

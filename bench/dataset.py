@@ -219,6 +219,8 @@ def generate(size: Size, seed: int = 7) -> Dataset:
     twin_offset = n_products  # twin product ids: p + offset
     twin_rows: list[tuple[float, int, int, int, int, int, int, int | None]] = []
     levels = {}
+    # Each level's latest sale, as the ledger writer keeps it (`last_sold_at`).
+    last_sale: dict[tuple[int, int], float] = {}
     level_threshold = {pair: rng.randint(5, 80) for pair in pairs if rng.random() < 0.05}
     product_threshold = {row[0]: row[6] for row in products}
     product_type = {row[0]: row[5] for row in products}
@@ -275,6 +277,8 @@ def generate(size: Size, seed: int = 7) -> Dataset:
             b = item[3] if len(item) > 3 else None
             running += d
             ledger.append((t, cid, p, w, d, reason, running, b))
+            if reason == SALE:
+                last_sale[(p, w)] = max(t, last_sale.get((p, w), t))
             if t > twin_cut:
                 if not twin_opened:
                     opening = running - d
@@ -327,8 +331,14 @@ def generate(size: Size, seed: int = 7) -> Dataset:
     level_rows = []
     for (p, w), q in levels.items():
         threshold = level_threshold.get((p, w))
-        level_rows.append((p, w, cid, q, threshold, now))
-        level_rows.append((p + twin_offset, w + size.warehouses, 2, q, threshold, now))
+        sold = last_sale.get((p, w))
+        sold_at = None if sold is None else datetime.fromtimestamp(sold, UTC)
+        # The twin's ledger keeps only the last TWIN_DAYS, so only a sale in them counts.
+        twin_sold_at = sold_at if sold is not None and sold > twin_cut else None
+        level_rows.append((p, w, cid, q, threshold, now, sold_at))
+        level_rows.append(
+            (p + twin_offset, w + size.warehouses, 2, q, threshold, now, twin_sold_at)
+        )
     twin = _twin_catalog(
         n_products,
         size.warehouses,
@@ -422,6 +432,7 @@ COLUMNS = {
         "quantity",
         "low_stock_threshold",
         "updated_at",
+        "last_sold_at",
     ],
     "ledger_entries": [
         "id",

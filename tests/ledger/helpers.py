@@ -110,3 +110,21 @@ async def assert_ledger_explains_levels(app: FastAPI) -> None:
             )
         ).all()
         assert bad_after == [], bad_after
+        # The summary the low-stock report starts from agrees with the ledger too.
+        stale = (
+            await session.execute(
+                text(
+                    """
+                    SELECT l.product_id, l.warehouse_id, l.last_sold_at, s.latest
+                    FROM inventory_levels AS l
+                    LEFT JOIN (
+                        SELECT product_id, warehouse_id, max(occurred_at) AS latest
+                        FROM ledger_entries WHERE reason = 'sale'
+                        GROUP BY product_id, warehouse_id
+                    ) AS s USING (product_id, warehouse_id)
+                    WHERE l.last_sold_at IS DISTINCT FROM s.latest
+                    """
+                )
+            )
+        ).all()
+        assert stale == [], stale

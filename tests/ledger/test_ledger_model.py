@@ -289,7 +289,12 @@ class LedgerMachine(RuleBasedStateMachine):
                         SELECT l.product_id, l.warehouse_id, l.quantity,
                                (SELECT coalesce(sum(e.delta), 0) FROM ledger_entries AS e
                                 WHERE e.product_id = l.product_id
-                                  AND e.warehouse_id = l.warehouse_id) AS ledger_sum
+                                  AND e.warehouse_id = l.warehouse_id) AS ledger_sum,
+                               l.last_sold_at,
+                               (SELECT max(e.occurred_at) FROM ledger_entries AS e
+                                WHERE e.product_id = l.product_id
+                                  AND e.warehouse_id = l.warehouse_id
+                                  AND e.reason = 'sale') AS ledger_last_sale
                         FROM inventory_levels AS l WHERE l.company_id = :c
                         """
                     ),
@@ -303,6 +308,7 @@ class LedgerMachine(RuleBasedStateMachine):
         for row in rows:
             assert row.quantity >= 0
             assert row.quantity == row.ledger_sum
+            assert row.last_sold_at == row.ledger_last_sale
         stored = {(r.product_id, r.warehouse_id): r.quantity for r in rows if r.quantity}
         assert stored == {pair: q for pair, q in self.levels.items() if q}
         assert entries == self.entries

@@ -1,34 +1,37 @@
-"""The low-stock report's SQL: one statement, driven by the sales inside the window.
+"""The low-stock report's SQL: one statement, driven by the levels that sold in the window.
 
 How it stays proportional to the window's sales (not to the ledger's history or the
 catalog's size):
-1. `window_sales` is a range scan of the partial covering index
-   `ix_ledger_entries_sales_window (company_id, occurred_at) INCLUDE (product_id,
-   warehouse_id, delta) WHERE reason = 'sale'`: an index-only scan that reads exactly the
-   company's sale entries inside the window, however long the history is, and aggregates
-   them per (product, warehouse). Component lines of bundle sales are `sale` entries of
-   the components, so bundle-driven demand is counted with no extra work.
-2. Only the (product, warehouse) pairs that sold are joined to their levels (primary key
-   or a hash join on the company's levels), products and product types, and filtered to
-   the ones below their threshold. A pair without sales can never alert, so nothing else
-   of the catalog is read.
+1. `candidates` starts from `ix_inventory_levels_company_id_last_sold_at`: the company's
+   levels whose latest sale is inside the window. `last_sold_at` is kept by the ledger
+   writer in the same statement as the sale entries (a level that never sold, or not
+   lately, can never alert and is never read). The few of them below their threshold
+   (level, product, product type, then the default) are kept.
+2. `low` sums each candidate's sales inside the window with a short range scan of the
+   partial covering index `ix_ledger_entries_sales_by_level (product_id, warehouse_id,
+   occurred_at) INCLUDE (delta) WHERE reason = 'sale'`: index-only, whatever the
+   history's length. Component lines of bundle sales are `sale` entries of the
+   components, so bundle-driven demand is counted with no extra work.
 3. The supplier is chosen per alerting product only (`LATERAL ... LIMIT 1` on the
    `product_suppliers` primary key), and the warehouse name is joined last.
 
 The plan it is meant to have (EXPLAIN (ANALYZE, BUFFERS) on the bench's L dataset, 20k
 products x 20 warehouses, 5M ledger rows over 365 days, window 30 days; see
-docs/benchmarks.md for the full plan and the numbers):
+docs/benchmarks.md for the numbers):
 
     Sort  (days_until_stockout, product_id, warehouse_id)
-      -> Nested Loop Left Join                      -- supplier per alert
-           -> Hash Join  (warehouses)
-                -> Hash Join  (l.quantity < COALESCE(thresholds))
-                     -> HashAggregate  (product_id, warehouse_id)   -- or Finalize/Partial
-                          -> Index Only Scan using ix_ledger_entries_sales_window
-                               Index Cond: company_id = $1 AND occurred_at > $2
-                                           AND occurred_at <= $3
-                               Heap Fetches: 0
-                     -> Hash  (inventory_levels of the company JOIN products, product_types)
+      -> Nested Loop Left Join                          -- supplier per alert
+           -> Nested Loop  (warehouses by pk)
+                -> Nested Loop  (units_sold > 0)
+                     -> Hash Join  (l.quantity < COALESCE(thresholds))
+                          -> Bitmap Heap Scan on inventory_levels
+                               -> Bitmap Index Scan on ix_inventory_levels_company_id_last_sold_at
+                                    Index Cond: company_id = $1 AND last_sold_at > $2
+                          -> Hash  (products of the company LEFT JOIN product_types)
+                     -> Aggregate
+                          -> Index Only Scan using ix_ledger_entries_sales_by_level
+                               Index Cond: product_id = l.product_id AND warehouse_id = ...
+                                           AND occurred_at > $2 AND occurred_at <= $3
            -> Limit -> Sort -> Nested Loop (product_suppliers by pk, suppliers by pk)
 
 Integer arithmetic is exact: `div()` on numeric truncates exactly (all operands are
@@ -47,34 +50,37 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stockflow.models import ProductType, Warehouse
 
 LOW_STOCK_SQL = """
-WITH window_sales AS (
-    SELECT e.product_id, e.warehouse_id, -sum(e.delta) AS units_sold
-    FROM ledger_entries AS e
-    WHERE e.company_id = CAST(:company_id AS bigint)
-      AND e.reason = 'sale'
-      AND e.occurred_at > CAST(:since AS timestamptz)
-      AND e.occurred_at <= CAST(:now AS timestamptz)
-      AND (CAST(:warehouse_id AS bigint) IS NULL OR e.warehouse_id = CAST(:warehouse_id AS bigint))
-    GROUP BY e.product_id, e.warehouse_id
-),
-low AS (
-    SELECT s.product_id, s.warehouse_id, s.units_sold,
-           l.quantity AS current_stock,
+WITH candidates AS (
+    SELECT l.product_id, l.warehouse_id, l.quantity AS current_stock,
            COALESCE(l.low_stock_threshold, p.low_stock_threshold, pt.low_stock_threshold,
                     CAST(:default_threshold AS integer)) AS threshold,
            p.name AS product_name, p.sku
-    FROM window_sales AS s
-    JOIN inventory_levels AS l
-      ON l.product_id = s.product_id AND l.warehouse_id = s.warehouse_id
-    JOIN products AS p ON p.id = s.product_id
+    FROM inventory_levels AS l
+    JOIN products AS p ON p.id = l.product_id
     LEFT JOIN product_types AS pt ON pt.id = p.product_type_id
     WHERE l.company_id = CAST(:company_id AS bigint)
+      AND l.last_sold_at > CAST(:since AS timestamptz)
+      AND (CAST(:warehouse_id AS bigint) IS NULL OR l.warehouse_id = CAST(:warehouse_id AS bigint))
       AND p.company_id = CAST(:company_id AS bigint)
       AND p.is_active AND NOT p.is_bundle
       AND (CAST(:product_type_id AS bigint) IS NULL
            OR p.product_type_id = CAST(:product_type_id AS bigint))
       AND l.quantity < COALESCE(l.low_stock_threshold, p.low_stock_threshold,
                                 pt.low_stock_threshold, CAST(:default_threshold AS integer))
+),
+low AS (
+    SELECT c.product_id, c.warehouse_id, c.current_stock, c.threshold,
+           c.product_name, c.sku, s.units_sold
+    FROM candidates AS c
+    CROSS JOIN LATERAL (
+        SELECT -sum(e.delta) AS units_sold
+        FROM ledger_entries AS e
+        WHERE e.product_id = c.product_id AND e.warehouse_id = c.warehouse_id
+          AND e.reason = 'sale'
+          AND e.occurred_at > CAST(:since AS timestamptz)
+          AND e.occurred_at <= CAST(:now AS timestamptz)
+    ) AS s
+    WHERE s.units_sold > 0
 )
 SELECT low.product_id, low.product_name, low.sku,
        low.warehouse_id, w.name AS warehouse_name,

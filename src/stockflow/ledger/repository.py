@@ -47,16 +47,23 @@ _LOCK_LEVELS = text(
 )
 
 # The new levels and their entries in one round trip: a data-modifying CTE always runs
-# to completion, whether or not the outer statement reads it.
+# to completion, whether or not the outer statement reads it. A level that sells moves
+# its `last_sold_at` forward (never back: a back-dated sale is not the latest), in the
+# same statement as the sale entries, so it always agrees with the ledger.
 _WRITE = text(
     """
     WITH levels AS (
         UPDATE inventory_levels AS l
-        SET quantity = t.q, updated_at = now()
+        SET quantity = t.q, updated_at = now(),
+            last_sold_at = CASE
+                WHEN t.sold THEN GREATEST(
+                    l.last_sold_at, coalesce(CAST(:occurred_at AS timestamptz), now()))
+                ELSE l.last_sold_at
+            END
         FROM unnest(
             CAST(:level_products AS bigint[]), CAST(:level_warehouses AS bigint[]),
-            CAST(:level_quantities AS bigint[])
-        ) AS t(p, w, q)
+            CAST(:level_quantities AS bigint[]), CAST(:level_sold AS boolean[])
+        ) AS t(p, w, q, sold)
         WHERE l.product_id = t.p AND l.warehouse_id = t.w
     )
     INSERT INTO ledger_entries
@@ -176,13 +183,15 @@ class LedgerRepository:
         self,
         company_id: int,
         levels: dict[Pair, int],
+        sold: set[Pair],
         lines: Sequence[EntryLine],
         after: Sequence[int],
         occurred_at: datetime | None,
         reference: str | None,
     ) -> list[EntryRow]:
-        """Set `levels` (pair -> new quantity) and insert the entries of `lines`, whose
-        quantities after are `after`; returns the entries in id order."""
+        """Set `levels` (pair -> new quantity; `sold` ones also move their last sale) and
+        insert the entries of `lines`, whose quantities after are `after`; returns the
+        entries in id order."""
         pairs = list(levels)
         rows = await self.session.execute(
             _WRITE,
@@ -190,6 +199,7 @@ class LedgerRepository:
                 "level_products": [p for p, _ in pairs],
                 "level_warehouses": [w for _, w in pairs],
                 "level_quantities": [levels[pair] for pair in pairs],
+                "level_sold": [pair in sold for pair in pairs],
                 "company_id": company_id,
                 "reference": reference,
                 "occurred_at": occurred_at,

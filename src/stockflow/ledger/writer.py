@@ -42,5 +42,6 @@ async def write_entries(
             raise insufficient_stock(line.product_id, line.warehouse_id, running[pair], line.delta)
         running[pair] = quantity
         after.append(quantity)
-    changed = {pair: q for pair, q in running.items() if q != levels.get(pair)}
-    return await repo.write(company_id, changed, lines, after, occurred_at, reference)
+    sold = {(ln.product_id, ln.warehouse_id) for ln in lines if ln.reason == "sale"}
+    changed = {pair: q for pair, q in running.items() if q != levels.get(pair) or pair in sold}
+    return await repo.write(company_id, changed, sold, lines, after, occurred_at, reference)
