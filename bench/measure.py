@@ -288,6 +288,7 @@ async def sale_sql(conn: asyncpg.Connection, company_id: int, pair: tuple[int, i
             level_products=[p_id],
             level_warehouses=[w_id],
             level_quantities=[quantity],
+            level_sold=[True],
             reference=None,
             occurred_at=None,
             deltas=[-1],
