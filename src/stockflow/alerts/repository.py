@@ -19,19 +19,25 @@ The plan it is meant to have (EXPLAIN (ANALYZE, BUFFERS) on the bench's L datase
 products x 20 warehouses, 5M ledger rows over 365 days, window 30 days; see
 docs/benchmarks.md for the numbers):
 
-    Sort  (days_until_stockout, product_id, warehouse_id)
-      -> Nested Loop Left Join                          -- supplier per alert
-           -> Nested Loop  (warehouses by pk)
-                -> Nested Loop  (units_sold > 0)
-                     -> Hash Join  (l.quantity < COALESCE(thresholds))
-                          -> Bitmap Heap Scan on inventory_levels
-                               -> Bitmap Index Scan on ix_inventory_levels_company_id_last_sold_at
-                                    Index Cond: company_id = $1 AND last_sold_at > $2
-                          -> Hash  (products of the company LEFT JOIN product_types)
-                     -> Aggregate
+    Sort  (days_until_stockout, product_id, warehouse_id)              ~67 ms in all
+      -> Nested Loop Left Join                          -- supplier per alert (2.1k)
+           -> Hash Join  (warehouses)
+                -> Nested Loop                          -- units_sold > 0
+                     -> Hash Left Join  (product_types)
+                          Filter: l.quantity < COALESCE(thresholds)   -- 54.5k -> 2.1k
+                          -> Hash Join  (l.product_id = p.id)
+                               -> Bitmap Heap Scan on inventory_levels   -- 54.6k rows
+                                    -> Bitmap Index Scan on
+                                         ix_inventory_levels_company_id_last_sold_at
+                                         Index Cond: company_id = $1 AND last_sold_at > $2
+                               -> Hash  (Seq Scan on products: the company's active,
+                                         non-bundle products)
+                     -> Aggregate                                   -- loops=2.1k
                           -> Index Only Scan using ix_ledger_entries_sales_by_level
-                               Index Cond: product_id = l.product_id AND warehouse_id = ...
-                                           AND occurred_at > $2 AND occurred_at <= $3
+                               Index Cond: product_id = l.product_id
+                                 AND warehouse_id = l.warehouse_id
+                                 AND occurred_at > $2 AND occurred_at <= $3
+                               Heap Fetches: 0                      -- ~4 rows a loop
            -> Limit -> Sort -> Nested Loop (product_suppliers by pk, suppliers by pk)
 
 Integer arithmetic is exact: `div()` on numeric truncates exactly (all operands are
