@@ -317,6 +317,7 @@ async def main(argv: list[str]) -> None:
         machine=info,
         elapsed_s=round(time.perf_counter() - started, 1),
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
+        full=not args.quick and not args.sizes,
     )
     console.print_json(json.dumps(summary))
 

@@ -64,7 +64,11 @@ def write_outputs(
     machine: dict[str, Any],
     elapsed_s: float,
     finished: str,
+    full: bool = True,
 ) -> dict[str, Any]:
+    """Write the results. Only a full run (S, M and L) replaces the committed
+    `latest.json` and docs/benchmarks.md; a quick or partial run goes to `partial.json`,
+    so trying the bench never overwrites the reference numbers."""
     by_name = {r["dataset"]: r for r in results}
     headline = results[-1]
     summary = {
@@ -76,6 +80,9 @@ def write_outputs(
         "targets": targets(by_name),
         "datasets": {r["dataset"]: {**flat(r), **_details(r)} for r in results},
     }
+    if not full:
+        (LATEST.parent / "partial.json").write_text(json.dumps(summary, indent=2) + "\n")
+        return {k: v for k, v in summary.items() if k != "datasets"}
     LATEST.write_text(json.dumps(summary, indent=2) + "\n")
     DOC.write_text(_markdown(results, summary) + _notes())
     return {k: v for k, v in summary.items() if k != "datasets"}
