@@ -4,7 +4,6 @@ and the write path (HTTP vs the same transaction on asyncpg)."""
 import asyncio
 import os
 import random
-import re
 import socket
 import statistics
 import subprocess
@@ -19,6 +18,7 @@ import asyncpg
 
 from bench.client import HttpConnection
 from stockflow.alerts.repository import LOW_STOCK_SQL
+from stockflow.core.database import to_positional
 from stockflow.ledger import repository as ledger_repository
 
 ADMIN_TOKEN = "bench-admin-token"  # noqa: S105 - a throwaway server
@@ -26,22 +26,9 @@ ADMIN_TOKEN = "bench-admin-token"  # noqa: S105 - a throwaway server
 # floor gets the same plans.
 SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 DEFAULT_THRESHOLD = 10
-_PARAM = re.compile(r"(?<!:):([a-z_]+)")
 
 
-def positional(sql: str) -> tuple[str, list[str]]:
-    """SQLAlchemy `:name` binds to asyncpg `$n`, keeping `::casts`."""
-    names: list[str] = []
-
-    def number(match: re.Match[str]) -> str:
-        if match.group(1) not in names:
-            names.append(match.group(1))
-        return f"${names.index(match.group(1)) + 1}"
-
-    return _PARAM.sub(number, sql), names
-
-
-REPORT_SQL, REPORT_PARAMS = positional(LOW_STOCK_SQL)
+REPORT_SQL, REPORT_PARAMS = to_positional(LOW_STOCK_SQL)
 
 
 def report_args(company_id: int, window_days: int = 30) -> list[Any]:
@@ -262,9 +249,9 @@ async def n_plus_1_report(
 # one statement. A sale only takes stock, so no level is created first. The admin's
 # company check is answered from the process's set of known companies after the first
 # request, so it sends nothing either.
-_REFERENCES_SQL, _REFERENCES_PARAMS = positional(ledger_repository._REFERENCES.text)
-_LOCK_SQL, _LOCK_PARAMS = positional(ledger_repository._LOCK_LEVELS.text)
-_WRITE_SQL, _WRITE_PARAMS = positional(ledger_repository._WRITE.text)
+_REFERENCES_SQL, _REFERENCES_PARAMS = to_positional(ledger_repository._REFERENCES.text)
+_LOCK_SQL, _LOCK_PARAMS = to_positional(ledger_repository._LOCK_LEVELS.text)
+_WRITE_SQL, _WRITE_PARAMS = to_positional(ledger_repository._WRITE.text)
 
 
 def _args(names: list[str], values: dict[str, Any]) -> list[Any]:

@@ -44,16 +44,14 @@ Integer arithmetic is exact: `div()` on numeric truncates exactly (all operands 
 non-negative, so truncation is floor) and ceil(a / b) is div(a + b - 1, b).
 """
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockflow.models import ProductType, Warehouse
+from stockflow.core.database import to_positional
 
 LOW_STOCK_SQL = """
 WITH candidates AS (
@@ -123,25 +121,10 @@ CROSS JOIN LATERAL (
 ORDER BY days_until_stockout, low.product_id, low.warehouse_id
 """
 
-_PARAM = re.compile(r"(?<!:):([a-z_]+)")
-
-
-def _positional(sql: str) -> tuple[str, list[str]]:
-    """SQLAlchemy-style `:name` binds to asyncpg's `$n`, keeping `::casts`."""
-    names: list[str] = []
-
-    def number(match: re.Match[str]) -> str:
-        if match.group(1) not in names:
-            names.append(match.group(1))
-        return f"${names.index(match.group(1)) + 1}"
-
-    return _PARAM.sub(number, sql), names
-
-
 # Run on the session's own asyncpg connection (same transaction): up to ~200k-row scans
 # end in a few thousand alert rows, and SQLAlchemy's per-row processing of those cost
 # more than the driver's own records.
-_LOW_STOCK_POSITIONAL, _LOW_STOCK_PARAMS = _positional(LOW_STOCK_SQL)
+_LOW_STOCK_POSITIONAL, _LOW_STOCK_PARAMS = to_positional(LOW_STOCK_SQL)
 
 
 @dataclass(frozen=True)
@@ -180,19 +163,3 @@ class AlertRepository:
         return await driver.fetch(  # type: ignore[no-any-return]
             _LOW_STOCK_POSITIONAL, *[values[name] for name in _LOW_STOCK_PARAMS]
         )
-
-    async def warehouse_exists(self, company_id: int, warehouse_id: int) -> bool:
-        found = await self.session.scalar(
-            select(Warehouse.id).where(
-                Warehouse.company_id == company_id, Warehouse.id == warehouse_id
-            )
-        )
-        return found is not None
-
-    async def product_type_exists(self, company_id: int, product_type_id: int) -> bool:
-        found = await self.session.scalar(
-            select(ProductType.id).where(
-                ProductType.company_id == company_id, ProductType.id == product_type_id
-            )
-        )
-        return found is not None

@@ -4,9 +4,10 @@ from typing import Any
 from pydantic_core import to_json
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockflow.alerts.exceptions import product_type_not_found, warehouse_not_found
 from stockflow.alerts.repository import AlertRepository, ReportParams
 from stockflow.alerts.schemas import LowStockReport
+from stockflow.core.tenancy import require_owned
+from stockflow.models import ProductType, Warehouse
 
 
 class AlertService:
@@ -60,14 +61,8 @@ class AlertService:
         product_type_id: int | None = None,
         now: datetime | None = None,
     ) -> list[dict[str, Any]]:
-        if warehouse_id is not None and not await self.repo.warehouse_exists(
-            company_id, warehouse_id
-        ):
-            raise warehouse_not_found(warehouse_id)
-        if product_type_id is not None and not await self.repo.product_type_exists(
-            company_id, product_type_id
-        ):
-            raise product_type_not_found(product_type_id)
+        await require_owned(self.repo.session, Warehouse, company_id, warehouse_id)
+        await require_owned(self.repo.session, ProductType, company_id, product_type_id)
         now = now or datetime.now(UTC)
         rows = await self.repo.low_stock(
             ReportParams(

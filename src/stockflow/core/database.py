@@ -1,5 +1,6 @@
 """Engine, sessions and the per-request unit of work."""
 
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -13,6 +14,21 @@ from sqlalchemy.ext.asyncio import (
 
 from stockflow.core import embedded
 from stockflow.core.settings import Settings
+
+_NAMED_BIND = re.compile(r"(?<!:):([a-z_]+)")
+
+
+def to_positional(sql: str) -> tuple[str, list[str]]:
+    """SQLAlchemy-style `:name` binds to asyncpg's `$n` (keeping `::casts`), and the names
+    in `$n` order: for statements sent on the raw driver connection."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    return _NAMED_BIND.sub(number, sql), names
 
 
 def resolve_database_url(settings: Settings) -> str:
