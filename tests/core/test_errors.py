@@ -72,3 +72,31 @@ async def test_401_names_the_bearer_scheme(anon: AsyncClient) -> None:
     r = await anon.get("/api/companies/1")
     assert_problem(r, 401)
     assert r.headers["www-authenticate"] == "Bearer"
+
+
+async def test_driver_errors_map_like_sqlalchemy_ones() -> None:
+    """Statements sent on the raw asyncpg connection (the report) raise the driver's own
+    errors; they are answered by SQLSTATE class like SQLAlchemy's, never as a 500."""
+    import asyncpg
+    from fastapi import FastAPI
+    from httpx import ASGITransport
+
+    from stockflow.core.errors import install_error_handlers
+
+    app = FastAPI()
+    install_error_handlers(app)
+    errors = {
+        "unique": asyncpg.exceptions.UniqueViolationError,
+        "check": asyncpg.exceptions.CheckViolationError,
+        "range": asyncpg.exceptions.NumericValueOutOfRangeError,
+        "deadlock": asyncpg.exceptions.DeadlockDetectedError,
+    }
+
+    @app.get("/{kind}")
+    async def fail(kind: str) -> None:
+        raise errors[kind]("simulated")
+
+    expected = {"unique": 409, "check": 409, "range": 422, "deadlock": 409}
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as c:
+        for kind, status in expected.items():
+            assert_problem(await c.get(f"/{kind}"), status)

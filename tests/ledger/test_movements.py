@@ -3,6 +3,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from httpx import AsyncClient
+from sqlalchemy import text
 
 from tests.factories import create_company
 from tests.ledger.helpers import (
@@ -344,3 +345,34 @@ async def test_inactive_products_take_only_adjustments(
 
     written_off = await move(client, company, "adjustment", [(pid, wid, -10)])
     assert written_off["entries"][0]["quantity_after"] == 0
+
+
+async def test_a_constraint_the_database_enforces_is_a_409_not_a_500(
+    isolated_app: FastAPI, client: AsyncClient
+) -> None:
+    """A constraint that fires inside the ledger's write (simulated by a trigger) is a
+    problem+json 409, and the movement changes nothing."""
+    company = (await create_company(client))["id"]
+    wid = await warehouse(client, company)
+    pid = await product(client, company, warehouse_id=wid, initial_quantity=5)
+    async with isolated_app.state.sessionmaker() as session:
+        await session.execute(
+            text(
+                "CREATE FUNCTION test_refuse_entry() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = '23514'; END $$"
+            )
+        )
+        await session.execute(
+            text(
+                "CREATE TRIGGER test_refuse_entry BEFORE INSERT ON ledger_entries "
+                "FOR EACH ROW EXECUTE FUNCTION test_refuse_entry()"
+            )
+        )
+        await session.commit()
+    r = await client.post(
+        f"/api/companies/{company}/stock-movements",
+        json={"reason": "sale", "lines": [{"product_id": pid, "warehouse_id": wid, "delta": -1}]},
+    )
+    assert r.status_code == 409, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert await levels(isolated_app, company) == {(pid, wid): 5}

@@ -8,6 +8,7 @@ violations into `application/problem+json`. Nothing a client sends can produce a
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -153,21 +154,17 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return response
 
 
-async def _integrity_error(_: Request, exc: Exception) -> JSONResponse:
-    # Constraints are the last line of defence: a race the service did not foresee is a
-    # conflict with the stored state, never a server error.
-    log.warning("integrity_error", error=str(getattr(exc, "orig", exc)))
-    return problem(
-        409,
-        "conflict",
-        "Conflict with the current state",
-        "The request conflicts with data stored concurrently.",
-    )
-
-
-async def _dbapi_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DBAPIError)
-    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+def _database_problem(request: Request, sqlstate: str, error: Exception) -> JSONResponse:
+    if sqlstate.startswith("23"):
+        # Constraints are the last line of defence: a race the service did not foresee is
+        # a conflict with the stored state, never a server error.
+        log.warning("integrity_error", error=str(error))
+        return problem(
+            409,
+            "conflict",
+            "Conflict with the current state",
+            "The request conflicts with data stored concurrently.",
+        )
     if sqlstate.startswith("22"):  # data exception: a value out of the column's range
         # Validation problems always carry `errors`; which field it was is not known here.
         where = "body" if request.method in ("POST", "PUT", "PATCH") else "query"
@@ -189,6 +186,21 @@ async def _dbapi_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _dbapi_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    sqlstate = getattr(exc.orig, "sqlstate", None) or (
+        "23000" if isinstance(exc, IntegrityError) else ""
+    )
+    return _database_problem(request, sqlstate, exc.orig or exc)
+
+
+async def _driver_error(request: Request, exc: Exception) -> JSONResponse:
+    # Statements sent on the raw asyncpg connection (the ledger's hot path, the report)
+    # raise the driver's errors, not SQLAlchemy's; they mean the same.
+    assert isinstance(exc, asyncpg.PostgresError)
+    return _database_problem(request, exc.sqlstate or "", exc)
+
+
 async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled_error", error=repr(exc))
     return problem(500, "internal-error", "Internal error", "An unexpected error occurred.")
@@ -198,6 +210,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StockflowError, _stockflow_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(DBAPIError, _dbapi_error)
+    app.add_exception_handler(asyncpg.PostgresError, _driver_error)
     app.add_exception_handler(Exception, _unhandled)
