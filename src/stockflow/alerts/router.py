@@ -33,7 +33,7 @@ async def low_stock_report(
 ) -> Response:
     # Pre-serialized (the declared model still documents it): thousands of alerts would
     # otherwise be validated and serialized twice more by FastAPI.
-    body = await service.low_stock_json(
+    body = await service.low_stock(
         scope.company_id,
         window_days=window_days,
         warehouse_id=warehouse_id,

@@ -5,7 +5,6 @@ from pydantic_core import to_json
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockflow.alerts.repository import AlertRepository, ReportParams
-from stockflow.alerts.schemas import LowStockReport
 from stockflow.core.tenancy import require_owned
 from stockflow.models import ProductType, Warehouse
 
@@ -23,32 +22,16 @@ class AlertService:
         warehouse_id: int | None = None,
         product_type_id: int | None = None,
         now: datetime | None = None,
-    ) -> LowStockReport:
-        """SPEC's low-stock report. The window is (now - window_days x 24 h, now]."""
+    ) -> bytes:
+        """SPEC's low-stock report as the JSON the endpoint sends (`LowStockReport`'s
+        shape). The window is (now - window_days x 24 h, now]. Thousands of alerts go
+        as plain dicts straight to JSON, not through validated models."""
         alerts = await self._alerts(
             company_id,
             window_days=window_days,
             warehouse_id=warehouse_id,
             product_type_id=product_type_id,
             now=now,
-        )
-        return LowStockReport.model_validate({"alerts": alerts, "total_alerts": len(alerts)})
-
-    async def low_stock_json(
-        self,
-        company_id: int,
-        *,
-        window_days: int,
-        warehouse_id: int | None = None,
-        product_type_id: int | None = None,
-    ) -> bytes:
-        """The same report as `low_stock`, serialized: thousands of alerts are plain
-        dicts straight to JSON (in the `LowStockReport` shape), not validated models."""
-        alerts = await self._alerts(
-            company_id,
-            window_days=window_days,
-            warehouse_id=warehouse_id,
-            product_type_id=product_type_id,
         )
         return to_json({"alerts": alerts, "total_alerts": len(alerts)})
 
