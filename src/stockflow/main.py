@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from stockflow.alerts.router import router as alerts_router
 from stockflow.bundles.router import router as bundles_router
 from stockflow.companies.router import router as companies_router
+from stockflow.core.background import BackgroundRunner, Job, JobContext
 from stockflow.core.database import create_engine, create_sessionmaker, resolve_database_url
 from stockflow.core.errors import install_error_handlers
 from stockflow.core.idempotency import IdempotentReplay, replay_response
@@ -38,6 +39,11 @@ RESOURCE_ROUTERS = [
 ]
 
 
+# The background loops every worker runs (see core/background.py); each package that has
+# periodic work (sweeps, deliveries) adds its `Job` here.
+BACKGROUND_JOBS: list[Job] = []
+
+
 def _admin_token(settings: Settings) -> str:
     if settings.admin_token is not None:
         return settings.admin_token.get_secret_value()
@@ -63,8 +69,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.sessionmaker = create_sessionmaker(app.state.engine)
         if not hasattr(app.state, "admin_token"):
             app.state.admin_token = _admin_token(settings)
+        runner: BackgroundRunner | None = None
+        if settings.background_jobs and BACKGROUND_JOBS:
+            ctx = JobContext(app.state.engine, app.state.sessionmaker, settings)
+            runner = BackgroundRunner(ctx, BACKGROUND_JOBS)
+            runner.start()
         log.info("stockflow_started")
         yield
+        if runner is not None:
+            await runner.stop()
         if own_engine:
             await app.state.engine.dispose()
 

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=20, ge=0)
     # uvicorn worker processes of `stockflow serve` (see README: measured on 2 cores).
     workers: int = Field(default=2, ge=1, le=64)
+    # The background loops (sweeps, webhook deliveries) of every worker; off only for
+    # embedders and tests that drive the jobs themselves.
+    background_jobs: bool = True
     log_level: str = "INFO"
     log_json: bool = False
 
