@@ -6,7 +6,7 @@ a client can never learn that it exists.
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockflow.core.errors import NotFound
@@ -44,3 +44,24 @@ async def require_owned(
     for object_id in wanted:
         if object_id not in found:
             raise NotFound(f"{_LABELS[model]} {object_id} not found.")
+
+
+# Row-level security reads these transaction-local settings (see the RLS migration): the
+# request's scope names its company; background loops that work across companies say so
+# explicitly. Both end with the transaction, so a pooled connection never carries them on.
+TENANT_SETTING = "stockflow.company_id"
+ADMIN_SETTING = "stockflow.admin"
+
+_SCOPE_TO_COMPANY = text(f"SELECT set_config('{TENANT_SETTING}', :company_id, true)")
+_SCOPE_TO_ADMIN = text(f"SELECT set_config('{ADMIN_SETTING}', 'on', true)")
+
+
+async def scope_to_company(session: AsyncSession, company_id: int) -> None:
+    """Bind the rest of this transaction to `company_id` for row-level security."""
+    await session.execute(_SCOPE_TO_COMPANY, {"company_id": str(company_id)})
+
+
+async def scope_to_admin(session: AsyncSession) -> None:
+    """Let the rest of this transaction see every company's rows (background loops and
+    admin-wide reads only; a request acting for one company uses `scope_to_company`)."""
+    await session.execute(_SCOPE_TO_ADMIN)
