@@ -13,8 +13,9 @@ from stockflow.companies.router import router as companies_router
 from stockflow.core.background import BackgroundRunner, Job, JobContext
 from stockflow.core.database import create_engine, create_sessionmaker, resolve_database_url
 from stockflow.core.errors import install_error_handlers
-from stockflow.core.idempotency import IdempotentReplay, replay_response
+from stockflow.core.idempotency import IdempotentReplay, purge_job, replay_response
 from stockflow.core.logging import RequestContextMiddleware, configure_logging
+from stockflow.core.reliability import install_reliability
 from stockflow.core.settings import Settings, get_settings
 from stockflow.inventory.router import router as inventory_router
 from stockflow.ledger.router import router as ledger_router
@@ -42,6 +43,7 @@ RESOURCE_ROUTERS = [
 # The background loops every worker runs (see core/background.py); each package that has
 # periodic work (sweeps, deliveries) adds its `Job` here.
 BACKGROUND_JOBS: list[Job] = []
+BACKGROUND_JOBS.append(purge_job(get_settings()))
 
 
 def _admin_token(settings: Settings) -> str:
@@ -90,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, replay_response)
+    install_reliability(app, settings)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(operations_router)
     for router in RESOURCE_ROUTERS:
