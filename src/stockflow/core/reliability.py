@@ -209,12 +209,13 @@ _UNCOUNTED_PATHS = ("/healthz", "/readyz", "/metrics")
 # only for this statement (autocommit). A refused request leaves the row as it was: a 429
 # takes no token. `taken` is true when the row was (re)stamped with this statement's time.
 _LEVEL = (
-    "least(:burst, b.tokens + :rate * extract(epoch FROM statement_timestamp() - b.updated_at))"
+    "least(CAST(:burst AS float8), b.tokens + CAST(:rate AS float8)"
+    " * CAST(extract(epoch FROM statement_timestamp() - b.updated_at) AS float8))"
 )
 _TAKE_TOKEN = text(
     """
     INSERT INTO rate_limit_buckets AS b (credential, tokens, updated_at)
-    VALUES (:credential, :burst - 1, statement_timestamp())
+    VALUES (:credential, CAST(:burst AS float8) - 1, statement_timestamp())
     ON CONFLICT (credential) DO UPDATE SET
         tokens = CASE WHEN {level} >= 1 THEN {level} - 1 ELSE b.tokens END,
         updated_at = CASE WHEN {level} >= 1 THEN statement_timestamp() ELSE b.updated_at END
