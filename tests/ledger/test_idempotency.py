@@ -91,9 +91,7 @@ async def test_business_409_fixes_the_keys_answer(
     assert retried.json() == failed.json()
     assert await levels(isolated_app, company) == {(pid, wid): 5}
 
-    fresh = await client.post(
-        url, json=_sale(pid, wid, -3), headers={"Idempotency-Key": "another"}
-    )
+    fresh = await client.post(url, json=_sale(pid, wid, -3), headers={"Idempotency-Key": "another"})
     assert fresh.status_code == 201
     assert fresh.json()["entries"][0]["quantity_after"] == 2
 

@@ -3,7 +3,6 @@ the app recovers by itself. (Server-level faults: test_faults.py.)"""
 
 import asyncio
 import time
-
 from typing import Any
 
 import pytest
@@ -14,8 +13,8 @@ from stockflow.core import errors, reliability
 from stockflow.core.settings import Settings
 from tests.factories import create_company
 from tests.ledger.helpers import levels, move, product, warehouse
-from tests.late_helpers import free_port
 from tests.reliability.helpers import app_with, assert_problem, client_of
+from tests.reliability.ports import free_port
 
 
 class _Recorder:
@@ -59,9 +58,7 @@ async def test_unreachable_database_is_503_with_one_log_line(
 
 
 async def test_exhausted_pool_is_a_quick_503(settings: Settings, committed_app: FastAPI) -> None:
-    app, engine = app_with(
-        settings, db_pool_size=1, db_max_overflow=0, db_pool_timeout_seconds=0.3
-    )
+    app, engine = app_with(settings, db_pool_size=1, db_max_overflow=0, db_pool_timeout_seconds=0.3)
     try:
         async with client_of(app) as admin:
             async with engine.connect():  # the only connection, held
@@ -107,9 +104,7 @@ async def test_statement_timeout_is_503_and_changes_nothing(
     assert await levels(committed_app, company) == {(pid, wid): 3}
 
 
-async def test_terminated_backends_are_replaced(
-    settings: Settings, committed_app: FastAPI
-) -> None:
+async def test_terminated_backends_are_replaced(settings: Settings, committed_app: FastAPI) -> None:
     """pg_terminate_backend on the app's pooled connections: pre-ping replaces them, so
     the next requests succeed without a restart."""
     app, engine = app_with(settings)

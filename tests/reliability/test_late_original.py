@@ -6,7 +6,6 @@ original finally completes and must replay that 409, not sell."""
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 
 import pytest
@@ -17,23 +16,17 @@ from httpx import AsyncClient
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import create_company
 from tests.ledger.helpers import levels, move, product, warehouse
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from tests.reliability.ports import free_port
 
 
 @pytest.fixture
 async def server(committed_app: FastAPI) -> AsyncIterator[str]:
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(committed_app, host="127.0.0.1", port=port, log_level="warning")
     config.lifespan = "off"  # the suite's app already has its engine
     srv = uvicorn.Server(config)
     task = asyncio.create_task(srv.serve())
-    while not srv.started:
+    while not srv.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
         await asyncio.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{port}"
@@ -42,9 +35,7 @@ async def server(committed_app: FastAPI) -> AsyncIterator[str]:
         await task
 
 
-async def test_late_original_replays_the_retrys_409(
-    server: str, committed_app: FastAPI
-) -> None:
+async def test_late_original_replays_the_retrys_409(server: str, committed_app: FastAPI) -> None:
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     async with AsyncClient(base_url=server, headers=headers, timeout=10) as client:
         company = (await create_company(client))["id"]
