@@ -126,7 +126,7 @@ class LastResortMiddleware:
             if is_database_failure(exc):
                 response = database_unavailable(exc)
             else:
-                log.error("unhandled_error", error=type(exc).__name__, detail=str(exc)[:200])
+                log.exception("unhandled_error", error=repr(exc))  # a bug: keep its traceback
                 response = problem(
                     500, "internal-error", "Internal error", "An unexpected error occurred."
                 )
