@@ -127,3 +127,35 @@ async def test_terminated_backends_are_replaced(settings: Settings, committed_ap
             assert r.status_code == 200, r.text
     finally:
         await engine.dispose()
+
+
+async def test_failure_at_commit_time_is_503_and_nothing_stored(
+    isolated_app: FastAPI, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection dies as the request's one transaction commits: 503, and the retry
+    under the same key runs (no record survived) and applies once."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    company = (await create_company(client))["id"]
+    wid = await warehouse(client, company)
+    pid = await product(client, company)
+    url = f"/api/companies/{company}/stock-movements"
+    receipt = {"reason": "receipt", "lines": [{"product_id": pid, "warehouse_id": wid, "delta": 4}]}
+    real_commit = AsyncSession.commit
+    calls = {"n": 0}
+
+    async def dying_commit(self: AsyncSession) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            await self.rollback()  # what a lost connection leaves: nothing committed
+            raise ConnectionResetError("connection lost during COMMIT")
+        await real_commit(self)
+
+    monkeypatch.setattr(AsyncSession, "commit", dying_commit)
+    r = await client.post(url, json=receipt, headers={"Idempotency-Key": "commit"})
+    assert_problem(r, 503)
+    assert (await levels(isolated_app, company)).get((pid, wid), 0) == 0
+    r = await client.post(url, json=receipt, headers={"Idempotency-Key": "commit"})
+    assert r.status_code == 201, r.text
+    assert "Idempotent-Replayed" not in r.headers
+    assert await levels(isolated_app, company) == {(pid, wid): 4}
