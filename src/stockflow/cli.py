@@ -58,7 +58,6 @@ def serve(host: str | None, port: int | None) -> None:
             # Slow or idle clients must not hold connections forever (docs: Reliability).
             "timeout_keep_alive": settings.http_keep_alive_seconds,
             "limit_concurrency": settings.http_limit_concurrency,
-            "h11_max_incomplete_event_size": 64 * 1024,
         }
         if settings.workers == 1:
             uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
