@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     # asyncpg's client-side limit per call: catches a frozen server or network, so a
     # little over the statement timeout (the server's own cancel is the cleaner answer).
     db_command_timeout_seconds: float = Field(default=12.0, gt=0)
-    db_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    db_connect_timeout_seconds: float = Field(default=10.0, gt=0)
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
     db_pool_pre_ping: bool = True
     readiness_timeout_seconds: float = Field(default=1.5, gt=0)
