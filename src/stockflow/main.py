@@ -1,6 +1,5 @@
 """The ASGI application: `create_app()` wires settings, database, errors and routers."""
 
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +9,7 @@ from fastapi import FastAPI
 from stockflow.alerts.router import router as alerts_router
 from stockflow.bundles.router import router as bundles_router
 from stockflow.companies.router import router as companies_router
+from stockflow.core import admin_token_file
 from stockflow.core.background import BackgroundRunner, Job, JobContext
 from stockflow.core.database import create_engine, create_sessionmaker, resolve_database_url
 from stockflow.core.errors import install_error_handlers
@@ -47,13 +47,7 @@ BACKGROUND_JOBS: list[Job] = []
 def _admin_token(settings: Settings) -> str:
     if settings.admin_token is not None:
         return settings.admin_token.get_secret_value()
-    token = secrets.token_urlsafe(32)
-    # Printed once, on stdout, so a newcomer can use the API straight away.
-    print(
-        f"\n  STOCKFLOW_ADMIN_TOKEN was not set; this run's admin token is:\n  {token}\n",
-        flush=True,
-    )
-    return token
+    return admin_token_file.load_or_create(settings)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -1,8 +1,9 @@
 """Engine, sessions and the per-request unit of work."""
 
 import re
+import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import (
@@ -38,20 +39,37 @@ def resolve_database_url(settings: Settings) -> str:
     return embedded.start(settings.data_dir)
 
 
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
 def create_engine(url: str, settings: Settings) -> AsyncEngine:
+    connect_args: dict[str, Any] = {}
+    if settings.db_statement_cache_size == 0:
+        # PgBouncer in transaction mode hands each transaction any server connection:
+        # a cached (named) statement may not exist there, and asyncpg's default names
+        # collide between clients. SQLAlchemy's documented recipe: no caches, unique names.
+        connect_args = {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _unique_statement_name,
+        }
+    else:
+        connect_args = {"statement_cache_size": settings.db_statement_cache_size}
     return create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         # The report and ledger run as prepared statements; keep asyncpg's cache warm.
         connect_args={
+            **connect_args,
             "server_settings": {
                 "application_name": "stockflow",
                 # Prepared statements switch to a generic plan after 5 runs; for the
                 # low-stock report that plan cannot see the window's bounds, misjudges
                 # its size and runs ~2x slower. Re-planning costs ~1 ms, not seconds.
                 "plan_cache_mode": "force_custom_plan",
-            }
+            },
         },
     )
 

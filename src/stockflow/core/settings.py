@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     background_jobs: bool = True
     log_level: str = "INFO"
     log_json: bool = False
+    # A replica (or any second server) the low-stock report reads from; None: the primary.
+    read_database_url: str | None = None
+    # asyncpg's and SQLAlchemy's prepared-statement caches, per connection. Behind PgBouncer
+    # in transaction-pooling mode (< 1.21, as Debian 12 ships) set 0: statements are then
+    # prepared per use under unique names, never reused on another server connection.
+    db_statement_cache_size: int = Field(default=100, ge=0)
 
 
 @lru_cache
