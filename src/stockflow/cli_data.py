@@ -60,7 +60,8 @@ async def low_stock(
 def alert_table(company_id: int, report: dict[str, Any]) -> Table:
     table = Table(title=f"Low stock, company {company_id}: {report['total_alerts']} alerts")
     for column in ("SKU", "Product", "Warehouse", "Stock", "Threshold", "Sold/day"):
-        table.add_column(column, justify="right" if column[0] in "STL" else "left")
+        numeric = column in ("Stock", "Threshold", "Sold/day")
+        table.add_column(column, justify="right" if numeric else "left")
     table.add_column("Stockout in", justify="right")
     table.add_column("Order", justify="right")
     table.add_column("Supplier (lead days)")
@@ -131,7 +132,7 @@ async def run_demo(
     from stockflow.main import create_app
 
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
-    settings = settings.model_copy(update={"background_jobs": False})
+    settings = settings.model_copy(update={"background_jobs": False, "log_level": "WARNING"})
     app = create_app(settings)
     admin = secrets.token_urlsafe(24)
     app.state.admin_token = admin
