@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run migrate test lint format bench clean
+.PHONY: install run migrate test lint format bench clean pgbouncer
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "StockFlow needs Python 3.11+"'
@@ -41,3 +41,7 @@ bench: install ## QUICK=1 for the short run
 
 clean:
 	rm -rf $(VENV) .stockflow .pytest_cache .mypy_cache .ruff_cache
+
+pgbouncer: ## Debian's pgbouncer, for scripts/pgbouncer.sh and its smoke test
+	command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || \
+		(apt-get install -y pgbouncer || (apt-get update && apt-get install -y pgbouncer))
