@@ -12,6 +12,7 @@ from stockflow.companies.router import router as companies_router
 from stockflow.core import admin_token_file
 from stockflow.core.background import BackgroundRunner, Job, JobContext
 from stockflow.core.database import create_engine, create_sessionmaker, resolve_database_url
+from stockflow.core.embedded import to_asyncpg_url
 from stockflow.core.errors import install_error_handlers
 from stockflow.core.idempotency import IdempotentReplay, replay_response
 from stockflow.core.logging import RequestContextMiddleware, configure_logging
@@ -61,6 +62,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if own_engine:
             app.state.engine = create_engine(resolve_database_url(settings), settings)
             app.state.sessionmaker = create_sessionmaker(app.state.engine)
+        own_read_engine = settings.read_database_url and not hasattr(app.state, "read_engine")
+        if own_read_engine:
+            # The low-stock report reads here (a replica); everything else, the primary.
+            read_url = to_asyncpg_url(settings.read_database_url or "")
+            app.state.read_engine = create_engine(read_url, settings)
+            app.state.read_sessionmaker = create_sessionmaker(app.state.read_engine)
         if not hasattr(app.state, "admin_token"):
             app.state.admin_token = _admin_token(settings)
         runner: BackgroundRunner | None = None
@@ -74,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await runner.stop()
         if own_engine:
             await app.state.engine.dispose()
+        if own_read_engine:
+            await app.state.read_engine.dispose()
 
     app = FastAPI(
         title="StockFlow",

@@ -88,3 +88,20 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_read_session(request: Request, session: SessionDep) -> AsyncIterator[AsyncSession]:
+    """A session on the read replica (`STOCKFLOW_READ_DATABASE_URL`) for reports that may
+    lag a moment; without a replica, the request's own session. A replica session is not
+    the request's unit of work: the caller sets its tenant scope itself."""
+    read_sessionmaker: async_sessionmaker[AsyncSession] | None = getattr(
+        request.app.state, "read_sessionmaker", None
+    )
+    if read_sessionmaker is None:
+        yield session
+        return
+    async with read_sessionmaker() as read_session:
+        yield read_session
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
