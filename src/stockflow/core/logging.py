@@ -40,12 +40,20 @@ log = structlog.get_logger("stockflow.http")
 
 
 def _route_label(scope: Scope) -> str:
-    """A low-cardinality metrics label: the matched route's template (`/api/companies/
-    {company_id}/products`); every path that matched no route shares `unmatched`, so junk
-    paths cannot grow /metrics (issue 7, point 3)."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else "unmatched"
+    """A low-cardinality metrics label: the matched route's template
+    (`/api/companies/{company_id}/products`), rebuilt from the path by putting each path
+    parameter's name back in its segment; every path that matched no route shares
+    `unmatched`, so junk paths cannot grow /metrics (issue 7, point 3)."""
+    if "endpoint" not in scope:
+        return "unmatched"
+    params = list(scope.get("path_params", {}).items())
+    segments = []
+    for segment in scope["path"].split("/"):
+        if params and segment == str(params[0][1]):
+            segments.append("{" + params.pop(0)[0] + "}")
+        else:
+            segments.append(segment)
+    return "/".join(segments)
 
 
 def _problem_type(body: bytes) -> str | None:
