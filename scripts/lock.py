@@ -23,8 +23,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "report.json"
         subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "pip", "install", "--quiet", "--dry-run",
-             "--ignore-installed", "--report", str(report), "."],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--dry-run",
+                "--ignore-installed",
+                "--report",
+                str(report),
+                ".",
+            ],
             check=True,
         )
         items = json.loads(report.read_text())["install"]
