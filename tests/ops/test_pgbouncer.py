@@ -39,6 +39,24 @@ def _pgbouncer_installed() -> str | None:
     return f"pgbouncer could not be installed: {result.stderr.strip()[-300:]}"
 
 
+async def _tcp_relay(socket_path: str) -> asyncio.Server:
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    async def connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_unix_connection(socket_path)
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    return await asyncio.start_server(connect, "127.0.0.1", 0)
+
+
 @pytest.fixture(scope="module")
 async def bouncer_url(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
@@ -57,7 +75,16 @@ async def bouncer_url(
     # Directly under /tmp: as root the script runs pgbouncer as the `pgbouncer` user, who
     # cannot enter pytest's private temp folders.
     folder = Path(tempfile.mkdtemp(prefix="stockflow-pgbouncer-"))
-    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    upstream = make_url(url).set(drivername="postgresql")
+    relay = None
+    socket_dir = upstream.query.get("host")
+    if isinstance(socket_dir, str) and socket_dir.startswith("/"):
+        # The embedded server listens on a Unix socket inside its 0700 data folder, which
+        # the `pgbouncer` user cannot enter: relay a local TCP port to it from here.
+        relay = await _tcp_relay(f"{socket_dir}/.s.PGSQL.{upstream.port or 5432}")
+        port = relay.sockets[0].getsockname()[1]
+        upstream = upstream.difference_update_query(["host"]).set(host="127.0.0.1", port=port)
+    plain = upstream.render_as_string(hide_password=False)
     started = await asyncio.to_thread(
         subprocess.run,
         [str(REPO / "scripts" / "pgbouncer.sh"), plain, "", str(folder)],
@@ -69,6 +96,8 @@ async def bouncer_url(
         yield started.stdout.strip().replace("postgresql://", "postgresql+asyncpg://", 1)
     finally:
         os.kill(int((folder / "pgbouncer.pid").read_text()), signal.SIGTERM)
+        if relay is not None:
+            relay.close()
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
         shutil.rmtree(folder, ignore_errors=True)
