@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run migrate test lint format bench clean
+.PHONY: install run migrate test lint format bench clean pgbouncer
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "StockFlow needs Python 3.11+"'
@@ -45,3 +45,6 @@ clean:
 .PHONY: soak
 soak: install ## mixed load with database faults, then invariants (~1 min; docs/api-notes.md "Reliability")
 	$(BIN)/python -m tests.soak
+pgbouncer: ## Debian's pgbouncer, for scripts/pgbouncer.sh and its smoke test
+	command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || \
+		(apt-get install -y pgbouncer || (apt-get update && apt-get install -y pgbouncer))
