@@ -288,11 +288,11 @@ async def main(argv: list[str]) -> None:
     if not full:
         console.print("(a quick or partial run: latest.json and docs/benchmarks.md unchanged)")
     console.print(f"server logs: {LOGS}")
-    kept = " (kept: --keep)" if args.keep else f"; {DB_NAME} dropped"
-    if uses_embedded():
-        kept += "" if args.keep else f", {DATA_DIR / 'pgdata'} removed"
-    console.print(f"bench database{kept}")
-
+    if args.keep:
+        console.print(f"kept the database {DB_NAME} (--keep)")
+    else:
+        removed = f" and {DATA_DIR / 'pgdata'}" if uses_embedded() else ""
+        console.print(f"dropped the database {DB_NAME}{removed}")
 
 if __name__ == "__main__":
     asyncio.run(main(sys.argv[1:]))
