@@ -28,15 +28,14 @@ from bench.database import (
     DATA_DIR,
     LOGS,
     REPO_ROOT,
-    DeferredIndexes,
     drop_database,
     dsn,
-    fresh_database,
     remove_embedded_cluster,
     server_url,
     settle,
     uses_embedded,
 )
+from bench.loading import prepare, write_pairs
 from bench.output import targets, write_outputs
 from bench.registry import Context, Measurement, Plan
 from bench.ui import UI
@@ -45,7 +44,6 @@ from stockflow.core import embedded
 console = Console()
 # One name per run: two benches on one server (say, two helpers) never drop each other's.
 DB_NAME = f"stockflow_bench_{os.getpid()}"
-LOADED_TABLES = ["ledger_entries", "inventory_levels", "product_suppliers", "bundle_components"]
 
 
 def machine() -> dict[str, Any]:
@@ -72,88 +70,19 @@ def machine() -> dict[str, Any]:
     }
 
 
-async def prepare(size: dataset.Size, url: str) -> tuple[str, dataset.Dataset, dict[str, Any]]:
-    t = time.perf_counter()
-    data = dataset.generate(size)
-    generated = time.perf_counter() - t
-    db_url = await fresh_database(url, DB_NAME)
-    conn = await asyncpg.connect(dsn(db_url))
-    try:
-        await conn.execute("SET maintenance_work_mem = '512MB'; SET synchronous_commit = off")
-        t = time.perf_counter()
-        deferred = DeferredIndexes(conn, LOADED_TABLES)
-        await deferred.drop()
-        await dataset.load(conn, data)
-        loaded = time.perf_counter() - t
-        t = time.perf_counter()
-        await deferred.restore()
-        indexed = time.perf_counter() - t
-        mismatched = await conn.fetchval(
-            """
-            SELECT count(*) FROM inventory_levels AS l
-            FULL JOIN (SELECT product_id, warehouse_id, sum(delta) AS total
-                       FROM ledger_entries GROUP BY product_id, warehouse_id) AS s
-              ON s.product_id = l.product_id AND s.warehouse_id = l.warehouse_id
-            WHERE coalesce(l.quantity, 0) <> coalesce(s.total, 0)
-            """
-        )
-        if mismatched:
-            raise RuntimeError(f"{mismatched} levels differ from their ledger sums")
-        stale = await conn.fetchval(
-            """
-            SELECT count(*) FROM inventory_levels AS l
-            LEFT JOIN (SELECT product_id, warehouse_id, max(occurred_at) AS latest
-                       FROM ledger_entries WHERE reason = 'sale'
-                       GROUP BY product_id, warehouse_id) AS s
-              ON s.product_id = l.product_id AND s.warehouse_id = l.warehouse_id
-            WHERE l.last_sold_at IS DISTINCT FROM s.latest
-            """
-        )
-        if stale:
-            raise RuntimeError(f"{stale} levels' last_sold_at differ from their ledgers")
-        counts = {
-            "ledger_rows": await conn.fetchval(
-                "SELECT count(*) FROM ledger_entries WHERE company_id = 1"
-            ),
-            "sales_in_window": await conn.fetchval(
-                "SELECT count(*) FROM ledger_entries WHERE company_id = 1 AND reason = 'sale' "
-                "AND occurred_at > now() - interval '30 days'"
-            ),
-            "inventory_levels": await conn.fetchval(
-                "SELECT count(*) FROM inventory_levels WHERE company_id = 1"
-            ),
-            "twin_ledger_rows": await conn.fetchval(
-                "SELECT count(*) FROM ledger_entries WHERE company_id = 2"
-            ),
-            "server_version": await conn.fetchval("SHOW server_version"),
-        }
-    finally:
-        await conn.close()
-    info = {
-        "warehouses": size.warehouses,
-        "products": size.products,
-        "history_days": size.days,
-        **counts,
-        "generate_s": round(generated, 1),
-        "copy_s": round(loaded, 1),
-        "index_s": round(indexed, 1),
-    }
-    return db_url, data, info
-
-
 async def measure_dataset(
     size: dataset.Size, plan: Plan, url: str, measurements: list[Measurement], ui: UI
 ) -> dict[str, Any]:
     ui.log(f"[bold]{size.name}[/]: {size.warehouses} warehouses, {size.products} products")
     with ui.step(f"{size.name}: generate, load, check"):
-        db_url, data, info = await prepare(size, url)
+        db_url, data, info = await prepare(size, url, DB_NAME)
     ui.log(info)
     out: dict[str, Any] = {"info": info, "measurements": {}}
     conn = await asyncpg.connect(dsn(db_url), server_settings=measure.SERVER_SETTINGS)
     try:
         log = LOGS / f"server-{size.name}.log"
         async with measure.Server(db_url, log) as server:
-            pairs = await _write_pairs(conn, server, data.company_id)
+            pairs = await write_pairs(conn, server, data.company_id)
             ctx = Context(size, plan, data, db_url, conn, server, pairs, ui)
             for m in measurements:
                 if m.datasets and size.name not in m.datasets:
@@ -167,37 +96,6 @@ async def measure_dataset(
     finally:
         await conn.close()
     return out
-
-
-async def _write_pairs(
-    conn: asyncpg.Connection, server: measure.Server, company_id: int
-) -> list[tuple[int, int]]:
-    """1,000 stocked pairs of active products, topped up through the API (one receipt
-    movement) so that the write runs never run out of stock."""
-    rows = await conn.fetch(
-        """
-        SELECT l.product_id, l.warehouse_id FROM inventory_levels AS l
-        JOIN products AS p ON p.id = l.product_id
-        WHERE l.company_id = $1 AND p.is_active AND NOT p.is_bundle
-        ORDER BY l.product_id, l.warehouse_id LIMIT 1000
-        """,
-        company_id,
-    )
-    pairs = [(r["product_id"], r["warehouse_id"]) for r in rows]
-    http = server.connection()
-    status, body = await http.request(
-        "POST",
-        f"/api/companies/{company_id}/stock-movements",
-        {
-            "reason": "receipt",
-            "reference": "bench top-up",
-            "lines": [{"product_id": p, "warehouse_id": w, "delta": 100_000} for p, w in pairs],
-        },
-    )
-    await http.close()
-    if status != 201:
-        raise RuntimeError(f"top-up failed: {status} {body[:300]!r}")
-    return pairs
 
 
 def git_commit() -> str:
@@ -293,6 +191,7 @@ async def main(argv: list[str]) -> None:
     else:
         removed = f" and {DATA_DIR / 'pgdata'}" if uses_embedded() else ""
         console.print(f"dropped the database {DB_NAME}{removed}")
+
 
 if __name__ == "__main__":
     asyncio.run(main(sys.argv[1:]))

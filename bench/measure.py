@@ -17,6 +17,7 @@ from typing import Any
 
 import asyncpg
 
+from bench import workers
 from bench.client import HttpConnection
 from stockflow.alerts.repository import LOW_STOCK_SQL
 from stockflow.core.database import to_positional
@@ -115,6 +116,14 @@ class Server:
 
     def connection(self) -> HttpConnection:
         return HttpConnection("127.0.0.1", self.port, ADMIN_TOKEN)
+
+    def worker_pids(self) -> list[int]:
+        return workers.children(self.proc.pid) if self.proc is not None else []
+
+    async def connections(self, n: int) -> tuple[list[HttpConnection], dict[int, int]]:
+        """`n` keep-alive connections spread evenly over the uvicorn workers, and how
+        many each worker got (see bench/workers.py for why)."""
+        return await workers.balanced(self.connection, n, self.port, self.worker_pids())
 
 
 # --- the report --------------------------------------------------------------------------
@@ -294,6 +303,7 @@ class SaleLoad:
         self.sell, self.pairs, self.clients = sell, pairs, clients
         self.rng = random.Random(seed)
         self.ok = self.failed = 0
+        self.per_worker: list[int] = []  # connections per uvicorn worker (HTTP loads)
 
     async def _loop(self, client: int, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -343,7 +353,7 @@ async def http_sales(
 ) -> AsyncIterator[SaleLoad]:
     """Sales through `POST /stock-movements`, one keep-alive connection per client."""
     path = f"/api/companies/{company_id}/stock-movements"
-    connections = [server.connection() for _ in range(clients)]
+    connections, per_worker = await server.connections(clients)
 
     async def sell(client: int, pair: tuple[int, int]) -> bool:
         body = {
@@ -353,8 +363,10 @@ async def http_sales(
         status, _ = await connections[client].request("POST", path, body)
         return status == 201
 
+    load = SaleLoad(sell, pairs, clients, seed=1)
+    load.per_worker = sorted(per_worker.values())
     try:
-        yield SaleLoad(sell, pairs, clients, seed=1)
+        yield load
     finally:
         for conn in connections:
             await conn.close()

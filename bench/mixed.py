@@ -85,6 +85,7 @@ async def mixed(ctx: Context) -> dict[str, Any]:
             [ratio(b, a) for a, b in zip(sales_alone, sales_with_report, strict=True)]
         ),
         "sales_failed": failed,
+        "connections_per_worker": sales.per_worker,
     }
 
 

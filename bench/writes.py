@@ -49,6 +49,7 @@ async def writes(ctx: Context) -> dict[str, Any]:
         "sql_per_s": spread(rates["sql"], 1),
         "ratio_http_over_sql": spread(per_round),
         "http_failed": failed["http"],
+        "connections_per_worker": http.per_worker,
         "sql_failed": failed["sql"],
     }
 
