@@ -299,8 +299,14 @@ class SaleLoad:
         pairs: list[tuple[int, int]],
         clients: int,
         seed: int,
+        connect: Callable[[], Awaitable[None]] | None = None,
+        disconnect: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.sell, self.pairs, self.clients = sell, pairs, clients
+        # HTTP loads open their connections before each window and close them after:
+        # uvicorn drops keep-alive connections idle for 5 s, and a reconnect would land
+        # on any worker (bench/workers.py).
+        self.connect, self.disconnect = connect, disconnect
         self.rng = random.Random(seed)
         self.ok = self.failed = 0
         self.per_worker: list[int] = []  # connections per uvicorn worker (HTTP loads)
@@ -320,6 +326,8 @@ class SaleLoad:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator["LoadWindow"]:
+        if self.connect is not None:
+            await self.connect()
         stop = asyncio.Event()
         tasks = [asyncio.create_task(self._loop(i, stop)) for i in range(self.clients)]
         window = LoadWindow(self)
@@ -329,6 +337,8 @@ class SaleLoad:
             window.close()
             stop.set()
             await asyncio.gather(*tasks)
+            if self.disconnect is not None:
+                await self.disconnect()
 
 
 class LoadWindow:
@@ -353,7 +363,7 @@ async def http_sales(
 ) -> AsyncIterator[SaleLoad]:
     """Sales through `POST /stock-movements`, one keep-alive connection per client."""
     path = f"/api/companies/{company_id}/stock-movements"
-    connections, per_worker = await server.connections(clients)
+    connections: list[HttpConnection] = []
 
     async def sell(client: int, pair: tuple[int, int]) -> bool:
         body = {
@@ -363,13 +373,17 @@ async def http_sales(
         status, _ = await connections[client].request("POST", path, body)
         return status == 201
 
-    load = SaleLoad(sell, pairs, clients, seed=1)
-    load.per_worker = sorted(per_worker.values())
-    try:
-        yield load
-    finally:
+    async def connect() -> None:
+        opened, per_worker = await server.connections(clients)
+        connections[:] = opened
+        load.per_worker = sorted(per_worker.values())
+
+    async def disconnect() -> None:
         for conn in connections:
             await conn.close()
+
+    load = SaleLoad(sell, pairs, clients, 1, connect, disconnect)
+    yield load
 
 
 def sql_sales(

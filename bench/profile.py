@@ -94,6 +94,17 @@ def parse_collapsed(text: str) -> list[tuple[list[str], int]]:
     return stacks
 
 
+def samples_per_process(text: str) -> dict[str, int]:
+    """Samples by the innermost process label: the workers should share the load."""
+    counts: Counter[str] = Counter()
+    for line in text.splitlines():
+        pids = re.findall(r"process (\d+):", line)
+        stack, _, count = line.rpartition(" ")
+        if pids and count.isdigit():
+            counts[pids[-1]] += int(count)
+    return dict(counts.most_common())
+
+
 def analyse(stacks: list[tuple[list[str], int]], top: int = 25) -> dict[str, Any]:
     total = sum(n for _, n in stacks) or 1
     layers: Counter[str] = Counter()
@@ -121,7 +132,10 @@ def analyse(stacks: list[tuple[list[str], int]], top: int = 25) -> dict[str, Any
 
 
 def render_text(result: dict[str, Any]) -> str:
-    lines = [f"{result['samples']} busy samples of the uvicorn workers", "", "by layer:"]
+    lines = [f"{result['samples']} busy samples of the uvicorn workers"]
+    if "samples_per_process" in result:
+        lines.append(f"per process (pid: samples): {result['samples_per_process']}")
+    lines += ["", "by layer:"]
     lines += [f"  {share:6.1%}  {name}" for name, share in result["layers"].items()]
     lines += ["", "top frames by self time:"]
     lines += [f"  {r['share']:6.1%}  {r['frame']}" for r in result["top_self"]]
@@ -183,7 +197,9 @@ async def profile(size: dataset.Size, seconds: int, rate: int, clients: int) -> 
             embedded.stop()
             if uses_embedded():
                 _remove_cluster()
-    result = analyse(parse_collapsed((OUT / "stacks.txt").read_text()))
+    raw = (OUT / "stacks.txt").read_text()
+    result = analyse(parse_collapsed(raw))
+    result["samples_per_process"] = samples_per_process(raw)
     result["sales_per_s_while_sampled"] = rates
     result["dataset"] = size.name
     result["clients"] = clients
