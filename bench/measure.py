@@ -118,7 +118,11 @@ class Server:
         return HttpConnection("127.0.0.1", self.port, ADMIN_TOKEN)
 
     def worker_pids(self) -> list[int]:
-        return workers.children(self.proc.pid) if self.proc is not None else []
+        """The uvicorn worker processes (the server itself when it runs one)."""
+        if self.proc is None:
+            return []
+        pids = workers.serving(workers.children(self.proc.pid), self.port)
+        return pids or [self.proc.pid]
 
     async def connections(self, n: int) -> tuple[list[HttpConnection], dict[int, int]]:
         """`n` keep-alive connections spread evenly over the uvicorn workers, and how

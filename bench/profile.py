@@ -99,7 +99,7 @@ def samples_per_process(text: str) -> dict[str, int]:
     counts: Counter[str] = Counter()
     for line in text.splitlines():
         pids = re.findall(r"process (\d+):", line)
-        stack, _, count = line.rpartition(" ")
+        count = line.rpartition(" ")[2]
         if pids and count.isdigit():
             counts[pids[-1]] += int(count)
     return dict(counts.most_common())

@@ -9,7 +9,6 @@ worker process owns the server side of each (/proc/net/tcp and the workers' fds)
 keeps a connection only while that worker has less than its share.
 """
 
-import asyncio
 import math
 import os
 from collections import Counter
@@ -67,36 +66,62 @@ def _server_side(server_port: int) -> dict[int, str]:
     return peers
 
 
+def serving(pids: list[int], server_port: int) -> list[int]:
+    """Those of `pids` that hold the socket listening on `server_port` (uvicorn's workers;
+    not, say, multiprocessing's resource tracker, also a child of the server)."""
+    listening = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            cols = line.split()
+            if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == server_port:
+                listening.add(cols[9])
+    return [pid for pid in pids if listening & _socket_inodes(pid)]
+
+
+def owners(conns: list[HttpConnection], server_port: int, workers: list[int]) -> list[int | None]:
+    """The worker pid serving each of `conns` (None when it cannot be told). One read of
+    /proc/net/tcp for all of them: it costs ~20 ms on a busy machine."""
+    peers = _server_side(server_port)
+    by_inode = {inode: pid for pid in workers for inode in _socket_inodes(pid)}
+    found: list[int | None] = []
+    for conn in conns:
+        if conn.writer is None:
+            found.append(None)
+            continue
+        inode = peers.get(conn.writer.get_extra_info("sockname")[1])
+        found.append(by_inode.get(inode) if inode is not None else None)
+    return found
+
+
 def owner(conn: HttpConnection, server_port: int, workers: list[int]) -> int | None:
-    """The worker pid serving `conn` (None when it cannot be told)."""
-    if conn.writer is None:
-        return None
-    client_port = conn.writer.get_extra_info("sockname")[1]
-    inode = _server_side(server_port).get(client_port)
-    for pid in workers:
-        if inode is not None and inode in _socket_inodes(pid):
-            return pid
-    return None
+    return owners([conn], server_port, workers)[0]
 
 
 async def balanced(
     make: Callable[[], HttpConnection], n: int, server_port: int, workers: list[int]
 ) -> tuple[list[HttpConnection], dict[int, int]]:
     """`n` open connections spread evenly over `workers`; returns them and the count per
-    worker. Falls back to whatever it gets after a bounded number of attempts."""
+    worker. Opens the missing ones, keeps those whose worker is below its share, closes
+    the rest and tries again; after a bounded number of tries it keeps what it has."""
     share = math.ceil(n / max(1, len(workers)))
     kept: list[HttpConnection] = []
     counts: Counter[int] = Counter()
-    attempts = 0
-    while len(kept) < n:
-        conn = make()
-        await conn.request("GET", "/healthz")  # accepted and answered: the owner is known
-        pid = owner(conn, server_port, workers)
-        attempts += 1
-        if pid is None or counts[pid] < share or attempts > 40 * n:
-            kept.append(conn)
-            counts[pid or 0] += 1
-        else:
-            await conn.close()
-            await asyncio.sleep(0.005)  # let the other worker's loop reach accept()
+    for attempt in range(50):
+        # more than are missing: the accepting worker tends to win again and again
+        batch = [make() for _ in range(max(4, 2 * (n - len(kept))))]
+        for conn in batch:
+            await conn.request("GET", "/healthz")  # accepted and answered: owner known
+        for conn, pid in zip(batch, owners(batch, server_port, workers), strict=True):
+            wanted = pid is None or counts[pid] < share or attempt == 49
+            if wanted and len(kept) < n:
+                kept.append(conn)
+                counts[pid or 0] += 1
+            else:
+                await conn.close()
+        if len(kept) == n:
+            break
     return kept, dict(counts)
