@@ -140,7 +140,8 @@ async def settle(
     every table has fresh statistics and a visibility map, CHECKPOINT so no dirty buffers
     are left to write, then wait until no autovacuum worker runs in this database and no
     table is past autovacuum's trigger points, for `quiet_s` seconds in a row (polled
-    every 0.2 s in pg_stat_activity and pg_stat_user_tables). Returns what it did."""
+    every 0.2 s in pg_stat_activity and pg_stat_user_tables; a table still due while no
+    worker runs is vacuumed again here). Returns what it did."""
     started = time.perf_counter()
     await conn.execute("VACUUM (ANALYZE)")
     vacuumed = time.perf_counter() - started
@@ -161,6 +162,12 @@ async def settle(
         else:
             quiet_since = None
             waited_for.update(due or ["autovacuum worker"])
+            if due and not workers:
+                # Statistics reach the server up to a second after a transaction (and a
+                # backend's may land after our VACUUM): vacuum what is still due rather
+                # than wait up to autovacuum_naptime for a worker to do it.
+                names = ", ".join(f'"{name}"' for name in due)
+                await conn.execute(f"VACUUM (ANALYZE) {names}")
         if now > deadline:
             timed_out = True
             break

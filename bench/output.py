@@ -195,6 +195,7 @@ METHOD = [
     "- Settling: before every measurement `VACUUM (ANALYZE)` and `CHECKPOINT`, then the "
     "bench polls `pg_stat_activity` (no `autovacuum worker` in the bench database) and "
     "`pg_stat_user_tables` (no table past autovacuum's vacuum, insert or analyze trigger "
-    "point, computed from the server's settings) every 0.2 s until both hold for 2 s in a "
-    "row (`bench.database.settle`; timing out after 120 s is recorded as `timed_out`).",
+    "point, computed from the server's settings; one still due while no worker runs is "
+    "vacuumed again) every 0.2 s until both hold for 2 s in a row "
+    "(`bench.database.settle`; timing out after 120 s is recorded as `timed_out`).",
 ]

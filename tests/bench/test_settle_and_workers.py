@@ -21,7 +21,7 @@ async def test_settle_leaves_no_table_due_for_autovacuum(database_url: str) -> N
         await conn.execute("INSERT INTO bench_settle SELECT generate_series(1, 20000)")
         await conn.execute("DELETE FROM bench_settle WHERE n % 2 = 0")
         done = await settle(conn, quiet_s=0.5, timeout_s=60)
-        assert done["timed_out"] is False
+        assert done["timed_out"] is False, done
         assert done["settle_s"] >= 0.5
         row = await conn.fetchrow(
             "SELECT n_dead_tup, n_mod_since_analyze, last_vacuum IS NOT NULL AS vacuumed "
