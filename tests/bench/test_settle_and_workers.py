@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import asyncpg
-
 from bench.client import HttpConnection
 from bench.database import dsn, settle
 from bench.profile import analyse, layer_of, parse_collapsed
@@ -55,7 +54,7 @@ async def test_the_worker_serving_a_connection_is_found() -> None:
 
 
 def test_children_are_the_processes_a_process_started() -> None:
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])  # noqa: S603
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
     try:
         assert child.pid in children(os.getpid())
     finally:

@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from bench import output, registry
 from bench.registry import Measurement, Target
 from bench.stats import alternate, central, percentile, render, spread, summary
+
+from bench import output, registry
 
 
 def test_spread_is_the_median_of_rounds_with_min_and_max() -> None:
