@@ -55,7 +55,7 @@ from stockflow.core.database import to_positional
 
 LOW_STOCK_SQL = """
 WITH candidates AS (
-    SELECT l.product_id, l.warehouse_id, l.quantity AS current_stock,
+    SELECT l.product_id, l.warehouse_id, l.quantity AS current_stock, l.on_order,
            COALESCE(l.low_stock_threshold, p.low_stock_threshold, pt.low_stock_threshold,
                     CAST(:default_threshold AS integer)) AS threshold,
            p.name AS product_name, p.sku
@@ -73,7 +73,7 @@ WITH candidates AS (
                                 pt.low_stock_threshold, CAST(:default_threshold AS integer))
 ),
 low AS (
-    SELECT c.product_id, c.warehouse_id, c.current_stock, c.threshold,
+    SELECT c.product_id, c.warehouse_id, c.current_stock, c.on_order, c.threshold,
            c.product_name, c.sku, s.units_sold
     FROM candidates AS c
     CROSS JOIN LATERAL (
@@ -88,7 +88,7 @@ low AS (
 )
 SELECT low.product_id, low.product_name, low.sku,
        low.warehouse_id, w.name AS warehouse_name,
-       low.current_stock, low.threshold, low.units_sold,
+       low.current_stock, low.on_order, low.threshold, low.units_sold,
        div(low.current_stock::numeric * CAST(:window_days AS integer), low.units_sold)
            AS days_until_stockout,
        round(low.units_sold::numeric / CAST(:window_days AS integer), 2) AS avg_daily_sales,
@@ -112,7 +112,7 @@ LEFT JOIN LATERAL (
 CROSS JOIN LATERAL (
     SELECT GREATEST(
         0,
-        low.threshold - low.current_stock
+        low.threshold - low.current_stock - low.on_order
         + div(low.units_sold::numeric * COALESCE(sup.lead_time_days, 0)
               + CAST(:window_days AS integer) - 1,
               CAST(:window_days AS integer))
