@@ -19,7 +19,7 @@ from typing import Any
 import asyncpg
 from rich.console import Console
 
-from bench import dataset, measure
+from bench import dataset, measure, purchasing
 from bench.database import (
     DATA_DIR,
     REPO_ROOT,
@@ -208,6 +208,10 @@ async def measure_dataset(size: dataset.Size, plan: Plan, url: str) -> dict[str,
             http_rate, http_failed = await measure.writes_http(
                 server, main_co, pairs, plan.write_clients, plan.write_seconds
             )
+            result["purchasing"] = await purchasing.measure_purchasing(
+                server, conn, dsn(db_url), main_co, pairs, plan.write_clients, plan.write_seconds
+            )
+            console.print("purchasing", result["purchasing"])
         pool = await asyncpg.create_pool(
             dsn(db_url),
             min_size=plan.write_clients,
@@ -244,6 +248,13 @@ async def measure_dataset(size: dataset.Size, plan: Plan, url: str) -> dict[str,
         r["report_sql"]["p50_ms"], r["report_sql_history_30d"]["p50_ms"]
     )
     r["ratio_writes_http_over_sql"] = _ratio(r["writes"]["http_per_s"], r["writes"]["sql_per_s"])
+    purchases = r["purchasing"]
+    r["ratio_from_alerts_over_report_http"] = _ratio(
+        purchases["from_alerts_http"]["p50_ms"], r["report_http"]["p50_ms"]
+    )
+    r["ratio_receipts_http_over_sql"] = _ratio(
+        purchases["receipts"]["http_per_s"], purchases["receipts"]["sql_per_s"]
+    )
     return result
 
 

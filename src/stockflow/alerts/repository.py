@@ -12,6 +12,10 @@ catalog's size):
    occurred_at) INCLUDE (delta) WHERE reason = 'sale'`: index-only, whatever the
    history's length. Component lines of bundle sales are `sale` entries of the
    components, so bundle-driven demand is counted with no extra work.
+   Each candidate's `on_order` (units still expected from open purchase orders) is a
+   column of the level row the scan reads anyway, kept by the purchasing transactions
+   that change it (purchasing/repository.py): no order line is read, so the cost does
+   not grow with the number of purchase orders.
 3. The supplier is chosen per alerting product only (`LATERAL ... LIMIT 1` on the
    `product_suppliers` primary key), and the warehouse name is joined last.
 
@@ -39,6 +43,9 @@ docs/benchmarks.md for the numbers):
                                  AND occurred_at > $2 AND occurred_at <= $3
                                Heap Fetches: 0                      -- ~4 rows a loop
            -> Limit -> Sort -> Nested Loop (product_suppliers by pk, suppliers by pk)
+
+The recommendation subtracts `on_order` before rounding up to `min_order_qty`; `order_by`
+and the `needs_order` filter are derived from these columns in alerts/service.py.
 
 Integer arithmetic is exact: `div()` on numeric truncates exactly (all operands are
 non-negative, so truncation is floor) and ceil(a / b) is div(a + b - 1, b).
