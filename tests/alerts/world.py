@@ -294,9 +294,7 @@ class World:
                 choice = self.expected_supplier(product.id)
                 lead = (choice[1].lead_time_days or 0) if choice else 0
                 on_order = self.on_order(product.id, wid)
-                quantity = max(
-                    0, threshold - stock - on_order + -(-units * lead // window_days)
-                )
+                quantity = max(0, threshold - stock - on_order + -(-units * lead // window_days))
                 moq = choice[1].min_order_qty if choice else None
                 if moq is not None and moq > 1:
                     quantity = -(-quantity // moq) * moq

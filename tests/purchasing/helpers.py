@@ -49,13 +49,9 @@ class Shop:
         body: dict[str, Any] = r.json()
         return body
 
-    async def receive(
-        self, order_id: int, lines: list[tuple[int, int]], **extra: Any
-    ) -> Response:
+    async def receive(self, order_id: int, lines: list[tuple[int, int]], **extra: Any) -> Response:
         body = {"lines": [{"product_id": p, "quantity": q} for p, q in lines], **extra}
-        return await self.client.post(
-            f"{self.base}/purchase-orders/{order_id}/receipts", json=body
-        )
+        return await self.client.post(f"{self.base}/purchase-orders/{order_id}/receipts", json=body)
 
     async def level(self, product_id: int) -> dict[str, Any] | None:
         r = await self.client.get(

@@ -27,8 +27,10 @@ async def _stored(app: FastAPI, order_id: int) -> list[Any]:
 async def _on_order(app: FastAPI, company_id: int) -> dict[tuple[int, int], int]:
     async with app.state.sessionmaker() as session:
         rows = await session.execute(
-            text("SELECT product_id, warehouse_id, on_order FROM inventory_levels "
-                 "WHERE company_id = :c"),
+            text(
+                "SELECT product_id, warehouse_id, on_order FROM inventory_levels "
+                "WHERE company_id = :c"
+            ),
             {"c": company_id},
         )
         return {(r.product_id, r.warehouse_id): r.on_order for r in rows}
@@ -48,7 +50,7 @@ async def test_racing_receipts_never_over_receive(
     # the last unit: two racers, one wins
     results = await asyncio.gather(*[shop.receive(order["id"], [(a, 1)]) for _ in range(2)])
     assert sorted(r.status_code for r in results) == [201, 409]
-    final = [r for r in results if r.status_code == 201][0].json()["purchase_order"]
+    final = next(r for r in results if r.status_code == 201).json()["purchase_order"]
     assert final["status"] == "received"
     await assert_ledger_explains_levels(committed_app)
 
@@ -64,8 +66,9 @@ async def test_receipts_sales_orders_and_cancels_do_not_deadlock(
     async def sell(lines: list[tuple[int, int]]) -> int:
         body = {
             "reason": "sale",
-            "lines": [{"product_id": p, "warehouse_id": shop.warehouse_id, "delta": d}
-                      for p, d in lines],
+            "lines": [
+                {"product_id": p, "warehouse_id": shop.warehouse_id, "delta": d} for p, d in lines
+            ],
         }
         return (await committed_client.post(url, json=body)).status_code
 

@@ -32,10 +32,20 @@ async def low(shop: Shop, warehouse_id: int | None = None, **fields: Any) -> int
     wid = warehouse_id or shop.warehouse_id
     pid = await shop.product(low_stock_threshold=20, **fields)
     now = datetime.now(UTC)
-    await move(shop.client, shop.company_id, "receipt", [(pid, wid, 17)],
-               occurred_at=(now - 40 * DAY).isoformat())
-    await move(shop.client, shop.company_id, "sale", [(pid, wid, -12)],
-               occurred_at=(now - 3 * DAY).isoformat())
+    await move(
+        shop.client,
+        shop.company_id,
+        "receipt",
+        [(pid, wid, 17)],
+        occurred_at=(now - 40 * DAY).isoformat(),
+    )
+    await move(
+        shop.client,
+        shop.company_id,
+        "sale",
+        [(pid, wid, -12)],
+        occurred_at=(now - 3 * DAY).isoformat(),
+    )
     return pid
 
 
@@ -116,7 +126,8 @@ async def test_from_alerts_drafts_per_supplier_and_warehouse(
         if alert["supplier"] and alert["recommended_order_quantity"] > 0:
             cost = {a: "1.25", b: "1.25", c: "9.00"}.get(pid)
             expected[(alert["supplier"]["id"], wid, pid)] = (
-                alert["recommended_order_quantity"], cost,
+                alert["recommended_order_quantity"],
+                cost,
             )
     assert got == expected
     assert (shop.supplier_id, shop.warehouse_id, a) in got
@@ -124,7 +135,9 @@ async def test_from_alerts_drafts_per_supplier_and_warehouse(
     assert got[(shop.supplier_id, shop.warehouse_id, a)][0] % 5 == 0
     for o in orders:
         assert o["status"] == "draft" and o["reference"] is None and o["expected_at"] is None
-        assert [ln["product_id"] for ln in o["lines"]] == sorted(ln["product_id"] for ln in o["lines"])
+        assert [ln["product_id"] for ln in o["lines"]] == sorted(
+            ln["product_id"] for ln in o["lines"]
+        )
     assert body["skipped"] == [
         {"product_id": nosup, "warehouse_id": shop.warehouse_id, "reason": "no-supplier"}
     ]

@@ -120,7 +120,7 @@ async def test_other_companies_rows_are_404(client: AsyncClient, shop: Shop) -> 
     other = (await create_company(client, "Other"))["id"]
     their_wh = (await create_warehouse(client, other))["id"]
     their_sup = (await create_supplier(client, other))["id"]
-    their_product = (await Shop(client, other, their_wh, their_sup).product())
+    their_product = await Shop(client, other, their_wh, their_sup).product()
     mine = await shop.product()
     cases = [
         {"supplier_id": their_sup, "warehouse_id": shop.warehouse_id, "pid": mine},
