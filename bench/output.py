@@ -16,6 +16,8 @@ TARGETS = [
     ("ratio_n_plus_1_over_http", "M", ">=", 50.0),
     ("ratio_history_365_over_30", "L", "<=", 1.3),
     ("ratio_writes_http_over_sql", "L", ">=", 0.4),
+    ("ratio_from_alerts_over_report_http", "L", "<", 3.0),
+    ("ratio_receipts_http_over_sql", "L", ">=", 0.4),
 ]
 
 
@@ -32,6 +34,11 @@ def flat(r: dict[str, Any]) -> dict[str, Any]:
         "writes_http_per_s": r["writes"]["http_per_s"],
         "writes_sql_per_s": r["writes"]["sql_per_s"],
         "ratio_writes_http_over_sql": r["ratio_writes_http_over_sql"],
+        "from_alerts_http_p50_ms": r["purchasing"]["from_alerts_http"]["p50_ms"],
+        "ratio_from_alerts_over_report_http": r["ratio_from_alerts_over_report_http"],
+        "receipts_http_per_s": r["purchasing"]["receipts"]["http_per_s"],
+        "receipts_sql_per_s": r["purchasing"]["receipts"]["sql_per_s"],
+        "ratio_receipts_http_over_sql": r["ratio_receipts_http_over_sql"],
     }
 
 
@@ -109,6 +116,7 @@ def _details(r: dict[str, Any]) -> dict[str, Any]:
         "ratio_history_365_over_30_sql",
         "report_n_plus_1",
         "writes",
+        "purchasing",
     ]
     return {k: r[k] for k in keys}
 
@@ -188,6 +196,23 @@ def _markdown(results: list[dict[str, Any]], summary: dict[str, Any]) -> str:
         lines.append(
             f"| {r['dataset']} | {w['http_per_s']} | {w['sql_per_s']} | "
             f"{r['ratio_writes_http_over_sql']} | {w['http_failed']} / {w['sql_failed']} |"
+        )
+    lines += [
+        "",
+        "## Purchasing: from-alerts and receipts against orders",
+        "",
+        "| dataset | from-alerts p50 ms | drafts | / report HTTP p50 | HTTP receipts/s | "
+        "asyncpg receipts/s | HTTP / SQL | failed |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        pur = r["purchasing"]
+        rc = pur["receipts"]
+        lines.append(
+            f"| {r['dataset']} | {pur['from_alerts_http']['p50_ms']} | "
+            f"{pur['from_alerts_drafts']} | {r['ratio_from_alerts_over_report_http']} | "
+            f"{rc['http_per_s']} | {rc['sql_per_s']} | {r['ratio_receipts_http_over_sql']} | "
+            f"{rc['http_failed']} / {rc['sql_failed']} |"
         )
     lines += [
         "",
