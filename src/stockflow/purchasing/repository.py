@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import Select, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from stockflow.models import (
     Product,
@@ -53,6 +54,24 @@ _MOVE_ON_ORDER = text(
     FROM unnest(CAST(:products AS bigint[]), CAST(:deltas AS bigint[])) AS t(p, d)
     WHERE l.company_id = :company_id AND l.warehouse_id = :warehouse_id
       AND l.product_id = t.p
+    """
+)
+
+
+# A receipt's lines and the levels' on_order in one round trip (a data-modifying CTE
+# always runs to completion).
+_RECEIVE = text(
+    """
+    WITH received AS (
+        UPDATE purchase_order_lines AS ol
+        SET received_quantity = ol.received_quantity + t.q
+        FROM unnest(CAST(:products AS bigint[]), CAST(:units AS bigint[])) AS t(p, q)
+        WHERE ol.purchase_order_id = :order_id AND ol.product_id = t.p
+    )
+    UPDATE inventory_levels AS l
+    SET on_order = l.on_order - t.q
+    FROM unnest(CAST(:products AS bigint[]), CAST(:units AS bigint[])) AS t(p, q)
+    WHERE l.company_id = :company_id AND l.warehouse_id = :warehouse_id AND l.product_id = t.p
     """
 )
 
@@ -158,17 +177,33 @@ class PurchasingRepository:
         await self.session.refresh(order)
         return order
 
-    async def add_received(self, order_id: int, received: dict[int, int]) -> None:
-        """Add `received` (product -> units) to the lines' received quantities."""
-        for product_id, units in received.items():
-            await self.session.execute(
-                update(PurchaseOrderLine)
-                .where(
-                    PurchaseOrderLine.purchase_order_id == order_id,
-                    PurchaseOrderLine.product_id == product_id,
-                )
-                .values(received_quantity=PurchaseOrderLine.received_quantity + units)
-            )
+    async def receive(
+        self, company_id: int, order_id: int, warehouse_id: int, received: dict[int, int]
+    ) -> None:
+        """Add `received` (product -> units) to the order's lines and take it off the
+        levels' on_order, in one statement (the caller holds the order's and the levels'
+        locks)."""
+        products = sorted(received)
+        await self.session.execute(
+            _RECEIVE,
+            {
+                "company_id": company_id,
+                "order_id": order_id,
+                "warehouse_id": warehouse_id,
+                "products": products,
+                "units": [received[p] for p in products],
+            },
+        )
+
+    async def set_status(self, order: PurchaseOrder, status: str) -> None:
+        """Store `status` without reading the order back (its other columns are unchanged)."""
+        await self.session.execute(
+            update(PurchaseOrder)
+            .where(PurchaseOrder.id == order.id)
+            .values(status=status, updated_at=func.now())
+            .execution_options(synchronize_session=False)
+        )
+        set_committed_value(order, "status", status)
 
     async def list_after(
         self, company_id: int, query: OrderQuery, after_id: int | None, limit: int

@@ -40,7 +40,9 @@ from stockflow.purchasing.schemas import (
 )
 
 
-def _read(order: PurchaseOrder, lines: Sequence[PurchaseOrderLine]) -> PurchaseOrderRead:
+def _read(
+    order: PurchaseOrder, lines: Sequence[PurchaseOrderLine | OrderLineRead]
+) -> PurchaseOrderRead:
     return PurchaseOrderRead(
         id=order.id,
         company_id=order.company_id,
@@ -51,7 +53,10 @@ def _read(order: PurchaseOrder, lines: Sequence[PurchaseOrderLine]) -> PurchaseO
         expected_at=order.expected_at,
         ordered_at=order.ordered_at,
         created_at=order.created_at,
-        lines=[OrderLineRead.model_validate(line) for line in lines],
+        lines=[
+            line if isinstance(line, OrderLineRead) else OrderLineRead.model_validate(line)
+            for line in lines
+        ],
     )
 
 
@@ -176,15 +181,18 @@ class PurchasingService:
         )
         # The writer holds these levels' locks now; on_order moves under them.
         received = {r.product_id: r.quantity for r in data.lines}
-        await self.repo.move_on_order(
-            company_id, order.warehouse_id, {p: -q for p, q in received.items()}
-        )
-        await self.repo.add_received(order.id, received)
-        after = (await self.repo.lines([order.id]))[order.id]
+        await self.repo.receive(company_id, order.id, order.warehouse_id, received)
+        after = [
+            OrderLineRead(
+                product_id=ln.product_id,
+                quantity=ln.quantity,
+                received_quantity=ln.received_quantity + received.get(ln.product_id, 0),
+                unit_cost=ln.unit_cost,
+            )
+            for ln in lines.values()
+        ]
         done = all(ln.received_quantity == ln.quantity for ln in after)
-        await self.repo.update_order(
-            order, {"status": "received" if done else "partially_received"}
-        )
+        await self.repo.set_status(order, "received" if done else "partially_received")
         return ReceiptRead(
             purchase_order=_read(order, after),
             entries=[LedgerEntryRead.model_validate(e) for e in entries],
