@@ -95,3 +95,28 @@ async def test_receipts_sales_orders_and_cancels_do_not_deadlock(
         want = {(r.product_id, shop.warehouse_id): int(r.expect) for r in expected}
     got = await _on_order(committed_app, shop.company_id)
     assert {k: v for k, v in got.items() if v} == want
+
+
+async def test_concurrent_from_alerts_do_not_duplicate_drafts(
+    committed_app: FastAPI, committed_client: AsyncClient
+) -> None:
+    shop = await make_shop(committed_client)
+    products = [await shop.product(low_stock_threshold=20) for _ in range(3)]
+    url = f"{shop.base}/stock-movements"
+    for pid in products:
+        await shop.link(pid)
+        for reason, delta in (("receipt", 10), ("sale", -5)):
+            body = {
+                "reason": reason,
+                "lines": [{"product_id": pid, "warehouse_id": shop.warehouse_id, "delta": delta}],
+            }
+            assert (await committed_client.post(url, json=body)).status_code == 201
+    results = await asyncio.gather(
+        *[committed_client.post(f"{shop.base}/purchase-orders/from-alerts") for _ in range(4)]
+    )
+    assert [r.status_code for r in results] == [201] * 4
+    drafted = [o for r in results for o in r.json()["purchase_orders"]]
+    assert len(drafted) == 1
+    assert sorted(ln["product_id"] for ln in drafted[0]["lines"]) == sorted(products)
+    skipped = [s for r in results for s in r.json()["skipped"]]
+    assert len(skipped) == 3 * 3 and {s["reason"] for s in skipped} == {"in-draft"}
