@@ -23,6 +23,7 @@ from stockflow.ledger.router import router as ledger_router
 from stockflow.operations.router import router as operations_router
 from stockflow.product_types.router import router as product_types_router
 from stockflow.products.router import router as products_router
+from stockflow.purchasing.router import router as purchasing_router
 from stockflow.suppliers.router import router as suppliers_router
 from stockflow.warehouses.router import router as warehouses_router
 
@@ -38,6 +39,7 @@ RESOURCE_ROUTERS = [
     ledger_router,
     inventory_router,
     alerts_router,
+    purchasing_router,
 ]
 
 
