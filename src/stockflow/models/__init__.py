@@ -4,6 +4,7 @@
 from stockflow.models.base import Base
 from stockflow.models.catalog import BundleComponent, Product, ProductType
 from stockflow.models.company import ApiKey, Company
+from stockflow.models.events import Event, Webhook, WebhookDelivery
 from stockflow.models.idempotency import IdempotencyRecord
 from stockflow.models.inventory import InventoryLevel, LedgerEntry
 from stockflow.models.supplier import ProductSupplier, Supplier
@@ -14,6 +15,7 @@ __all__ = [
     "Base",
     "BundleComponent",
     "Company",
+    "Event",
     "IdempotencyRecord",
     "InventoryLevel",
     "LedgerEntry",
@@ -22,4 +24,6 @@ __all__ = [
     "ProductType",
     "Supplier",
     "Warehouse",
+    "Webhook",
+    "WebhookDelivery",
 ]
