@@ -16,6 +16,9 @@ from stockflow.core.errors import install_error_handlers
 from stockflow.core.idempotency import IdempotentReplay, replay_response
 from stockflow.core.logging import RequestContextMiddleware, configure_logging
 from stockflow.core.settings import Settings, get_settings
+from stockflow.events.retention import RETENTION_JOB
+from stockflow.events.router import router as events_router
+from stockflow.events.sequencer import SEQUENCER_JOB
 from stockflow.inventory.router import router as inventory_router
 from stockflow.ledger.router import router as ledger_router
 from stockflow.operations.router import router as operations_router
@@ -36,12 +39,16 @@ RESOURCE_ROUTERS = [
     ledger_router,
     inventory_router,
     alerts_router,
+    events_router,
 ]
 
 
 # The background loops every worker runs (see core/background.py); each package that has
 # periodic work (sweeps, deliveries) adds its `Job` here.
-BACKGROUND_JOBS: list[Job] = []
+BACKGROUND_JOBS: list[Job] = [
+    SEQUENCER_JOB,
+    RETENTION_JOB,
+]
 
 
 def _admin_token(settings: Settings) -> str:

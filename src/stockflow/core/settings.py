@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     background_jobs: bool = True
     log_level: str = "INFO"
     log_json: bool = False
+    # Events and webhooks (events/, webhooks/).
+    event_retention_days: int = Field(default=30, ge=1)
+    webhook_allow_private: bool = False
+    webhook_max_attempts: int = Field(default=10, ge=1, le=100)
+    webhook_retry_base_seconds: float = Field(default=10.0, ge=0)
 
 
 @lru_cache
