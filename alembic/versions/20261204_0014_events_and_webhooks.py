@@ -114,7 +114,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name="pk_webhook_deliveries"),
         sa.UniqueConstraint(
-            "webhook_id", "event_id", name="uq_webhook_deliveries_webhook_id"
+            "webhook_id", "event_id", name="uq_webhook_deliveries_webhook_id_event_id"
         ),
     )
     op.create_index(
