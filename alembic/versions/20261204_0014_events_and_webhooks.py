@@ -77,12 +77,17 @@ def upgrade() -> None:
         sa.Column("webhook_id", sa.BigInteger(), nullable=False),
         sa.Column("event_outbox_id", sa.BigInteger(), nullable=False),
         sa.Column("event_id", sa.BigInteger(), nullable=False),
-        sa.Column("status", sa.String(length=16), server_default=sa.text("'pending'"), nullable=False),
+        sa.Column(
+            "status", sa.String(length=16), server_default=sa.text("'pending'"), nullable=False
+        ),
         sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("last_status_code", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.String(length=500), nullable=True),
         sa.Column(
-            "next_attempt_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=True
+            "next_attempt_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.func.now(),
+            nullable=True,
         ),
         sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("lease_token", sa.String(length=64), nullable=True),

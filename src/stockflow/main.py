@@ -26,6 +26,8 @@ from stockflow.product_types.router import router as product_types_router
 from stockflow.products.router import router as products_router
 from stockflow.suppliers.router import router as suppliers_router
 from stockflow.warehouses.router import router as warehouses_router
+from stockflow.webhooks.delivery import DELIVERY_JOB
+from stockflow.webhooks.router import router as webhooks_router
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +42,7 @@ RESOURCE_ROUTERS = [
     inventory_router,
     alerts_router,
     events_router,
+    webhooks_router,
 ]
 
 
@@ -48,6 +51,7 @@ RESOURCE_ROUTERS = [
 BACKGROUND_JOBS: list[Job] = [
     SEQUENCER_JOB,
     RETENTION_JOB,
+    DELIVERY_JOB,
 ]
 
 

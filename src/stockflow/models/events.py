@@ -83,9 +83,7 @@ class WebhookDelivery(Base):
             ondelete="CASCADE",
         ),
         UniqueConstraint("webhook_id", "event_id"),
-        CheckConstraint(
-            "status IN ('pending', 'delivered', 'failed')", name="delivery_status"
-        ),
+        CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="delivery_status"),
         # The worker's queue: due pending deliveries only.
         Index(
             "ix_webhook_deliveries_due",
