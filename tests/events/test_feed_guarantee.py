@@ -14,13 +14,17 @@ from tests.factories import create_company
 from tests.ledger.helpers import move, product, warehouse
 
 
-async def _poll(app: FastAPI, client: AsyncClient, company_id: int, after: int) -> tuple[list[int], int]:
+async def _poll(
+    app: FastAPI, client: AsyncClient, company_id: int, after: int
+) -> tuple[list[int], int]:
     await sequence(app)
     page = await feed(client, company_id, after, limit=500)
     return [e["id"] for e in page["items"]], page["next_after"]
 
 
-async def test_late_commit_is_not_skipped(committed_app: FastAPI, committed_client: AsyncClient) -> None:
+async def test_late_commit_is_not_skipped(
+    committed_app: FastAPI, committed_client: AsyncClient
+) -> None:
     client = committed_client
     c = (await create_company(client))["id"]
     w = await warehouse(client, c)
@@ -49,7 +53,9 @@ async def test_late_commit_is_not_skipped(committed_app: FastAPI, committed_clie
     assert page["items"][-1]["data"] == {"id": p, "note": "held"}
 
 
-async def test_concurrent_writers_and_a_poller(committed_app: FastAPI, committed_client: AsyncClient) -> None:
+async def test_concurrent_writers_and_a_poller(
+    committed_app: FastAPI, committed_client: AsyncClient
+) -> None:
     """Writers commit in random order with random delays while a poller (and the
     sequencer) run; the poller ends with every committed event once, in id order, and
     none of a rolled-back transaction."""

@@ -27,8 +27,14 @@ async def test_opens_once_and_resolves(isolated_app: FastAPI, client: AsyncClien
     await move(client, c, "receipt", [(p, w, 1)])  # nothing
     alerts = _alerts(await all_events(isolated_app, client, c))
     assert alerts == [
-        ("low_stock.opened", {"product_id": p, "warehouse_id": w, "current_stock": 4, "threshold": 5}),
-        ("low_stock.resolved", {"product_id": p, "warehouse_id": w, "current_stock": 5, "threshold": 5}),
+        (
+            "low_stock.opened",
+            {"product_id": p, "warehouse_id": w, "current_stock": 4, "threshold": 5},
+        ),
+        (
+            "low_stock.resolved",
+            {"product_id": p, "warehouse_id": w, "current_stock": 5, "threshold": 5},
+        ),
     ]
 
 
@@ -37,20 +43,25 @@ async def test_needs_recent_sales_and_uses_threshold_chain(
 ) -> None:
     c = (await create_company(client))["id"]
     w = await warehouse(client, c)
-    r = await client.post(f"/api/companies/{c}/product-types", json={"name": "T", "low_stock_threshold": 8})
+    r = await client.post(
+        f"/api/companies/{c}/product-types", json={"name": "T", "low_stock_threshold": 8}
+    )
     assert r.status_code == 201
     p = await product(client, c, product_type_id=r.json()["id"])
     # Low but never sold: no alert.
     await move(client, c, "receipt", [(p, w, 3)])
     assert _alerts(await all_events(isolated_app, client, c)) == []
     # The warehouse-level threshold wins over the type's 8.
-    r = await client.put(f"/api/companies/{c}/warehouses/{w}/thresholds/{p}", json={"low_stock_threshold": 2})
+    r = await client.put(
+        f"/api/companies/{c}/warehouses/{w}/thresholds/{p}", json={"low_stock_threshold": 2}
+    )
     assert r.status_code == 200
     await move(client, c, "sale", [(p, w, -1)])  # 2, threshold 2: not low
     assert _alerts(await all_events(isolated_app, client, c)) == []
     await move(client, c, "sale", [(p, w, -1)])  # 1 < 2
     assert _alerts(await all_events(isolated_app, client, c))[-1] == (
-        "low_stock.opened", {"product_id": p, "warehouse_id": w, "current_stock": 1, "threshold": 2},
+        "low_stock.opened",
+        {"product_id": p, "warehouse_id": w, "current_stock": 1, "threshold": 2},
     )
 
 
@@ -69,7 +80,8 @@ async def test_deactivation_resolves_and_bundles_never_alert(
     assert (await client.delete(f"/api/companies/{c}/products/{a}")).status_code == 204
     alerts = _alerts(await all_events(isolated_app, client, c))
     assert alerts[-1] == (
-        "low_stock.resolved", {"product_id": a, "warehouse_id": w, "current_stock": 9, "threshold": 100},
+        "low_stock.resolved",
+        {"product_id": a, "warehouse_id": w, "current_stock": 9, "threshold": 100},
     )
     # Inactive: an adjustment further down opens nothing.
     await move(client, c, "adjustment", [(a, w, -1)])

@@ -33,8 +33,13 @@ async def test_transfer_and_initial_stock_reasons(
     w1, w2 = await warehouse(client, c, "A"), await warehouse(client, c, "B")
     r = await client.post(
         f"/api/companies/{c}/products",
-        json={"name": "W", "sku": "EV-INIT-1", "price": "1", "warehouse_id": w1,
-              "initial_quantity": 9},
+        json={
+            "name": "W",
+            "sku": "EV-INIT-1",
+            "price": "1",
+            "warehouse_id": w1,
+            "initial_quantity": 9,
+        },
     )
     assert r.status_code == 201
     p = r.json()["id"]
@@ -51,7 +56,9 @@ async def test_transfer_and_initial_stock_reasons(
     assert [e["reason"] for e in events[2]["data"]["entries"]] == ["transfer_out", "transfer_in"]
 
 
-async def test_rejected_movement_leaves_no_event(isolated_app: FastAPI, client: AsyncClient) -> None:
+async def test_rejected_movement_leaves_no_event(
+    isolated_app: FastAPI, client: AsyncClient
+) -> None:
     c = (await create_company(client))["id"]
     w = await warehouse(client, c)
     p = await product(client, c)
@@ -61,10 +68,13 @@ async def test_rejected_movement_leaves_no_event(isolated_app: FastAPI, client: 
     # The first line applies, the second fails: the whole movement rolls back, 409.
     r = await client.post(
         f"/api/companies/{c}/stock-movements",
-        json={"reason": "adjustment", "lines": [
-            {"product_id": p, "warehouse_id": w, "delta": 1},
-            {"product_id": p, "warehouse_id": w, "delta": -10},
-        ]},
+        json={
+            "reason": "adjustment",
+            "lines": [
+                {"product_id": p, "warehouse_id": w, "delta": 1},
+                {"product_id": p, "warehouse_id": w, "delta": -10},
+            ],
+        },
     )
     assert r.status_code == 409
     assert await all_events(isolated_app, client, c) == before
@@ -73,19 +83,25 @@ async def test_rejected_movement_leaves_no_event(isolated_app: FastAPI, client: 
 async def test_product_events(isolated_app: FastAPI, client: AsyncClient) -> None:
     c = (await create_company(client))["id"]
     p = await product(client, c, name="Old")
-    assert (await client.patch(f"/api/companies/{c}/products/{p}", json={"name": "New"})).status_code == 200
+    assert (
+        await client.patch(f"/api/companies/{c}/products/{p}", json={"name": "New"})
+    ).status_code == 200
     assert (await client.delete(f"/api/companies/{c}/products/{p}")).status_code == 204
     # Already inactive: nothing more.
     assert (await client.delete(f"/api/companies/{c}/products/{p}")).status_code == 204
     events = await all_events(isolated_app, client, c)
     assert [e["type"] for e in events] == [
-        "product.created", "product.updated", "product.deactivated",
+        "product.created",
+        "product.updated",
+        "product.deactivated",
     ]
     assert events[1]["data"]["name"] == "New"
     assert events[2]["data"]["is_active"] is False
 
 
-async def test_feed_paging_filters_and_tenancy(isolated_app: FastAPI, client: AsyncClient, client_for) -> None:  # type: ignore[no-untyped-def]
+async def test_feed_paging_filters_and_tenancy(
+    isolated_app: FastAPI, client: AsyncClient, client_for
+) -> None:  # type: ignore[no-untyped-def]
     company = await create_company(client)
     c = company["id"]
     other = await create_company(client, "Other")
@@ -106,8 +122,12 @@ async def test_feed_paging_filters_and_tenancy(isolated_app: FastAPI, client: As
 
     only = await feed(client, c, type=["product.updated"])
     assert only["items"] == [] and only["next_after"] == 0
-    assert (await client.get(f"/api/companies/{c}/events", params={"type": "nope"})).status_code == 422
-    assert (await client.get(f"/api/companies/{c}/events", params={"limit": 501})).status_code == 422
+    assert (
+        await client.get(f"/api/companies/{c}/events", params={"type": "nope"})
+    ).status_code == 422
+    assert (
+        await client.get(f"/api/companies/{c}/events", params={"limit": 501})
+    ).status_code == 422
     assert (await client.get(f"/api/companies/{c}/events", params={"after": -1})).status_code == 422
 
     # Another company's key: the feed is 404, never another company's events.
@@ -124,4 +144,7 @@ async def test_bundle_sale_is_one_event(isolated_app: FastAPI, client: AsyncClie
     await move(client, c, "sale", [(kit, w, -3)])
     changes = [e for e in await all_events(isolated_app, client, c) if e["type"] == "stock.changed"]
     assert changes[-1]["data"]["reason"] == "sale"
-    assert {(e["product_id"], e["delta"]) for e in changes[-1]["data"]["entries"]} == {(a, -3), (b, -6)}
+    assert {(e["product_id"], e["delta"]) for e in changes[-1]["data"]["entries"]} == {
+        (a, -3),
+        (b, -6),
+    }

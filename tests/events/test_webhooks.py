@@ -41,9 +41,7 @@ def hook_settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-async def hook_app(
-    committed_app: FastAPI, engine: AsyncEngine, hook_settings: Settings
-) -> FastAPI:
+async def hook_app(committed_app: FastAPI, engine: AsyncEngine, hook_settings: Settings) -> FastAPI:
     """An app that allows loopback receivers, on the real pool (committed_app cleans up)."""
     app = create_app(hook_settings)
     app.state.engine = engine
@@ -81,10 +79,10 @@ async def _deliveries(client: AsyncClient, company_id: int, hook_id: int) -> lis
 
 
 async def _until(
-    app: FastAPI, settings: Settings, done: Callable[[], bool], timeout: float = 15
+    app: FastAPI, settings: Settings, done: Callable[[], bool], seconds: float = 15
 ) -> None:
     """Run the sequencer and the delivery worker until `done()`."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + seconds
     while not done():
         assert time.monotonic() < deadline, "timed out"
         await sequence(app)
@@ -150,9 +148,14 @@ async def test_manage_subscriptions(client: AsyncClient, client_for) -> None:  #
     )
     assert r.status_code == 200
     assert r.json()["is_active"] is False and r.json()["event_types"] == ["low_stock.opened"]
-    assert (await client.patch(f"{base}/{hook}", json={"url": "http://127.0.0.1/"})).status_code == 422
+    assert (
+        await client.patch(f"{base}/{hook}", json={"url": "http://127.0.0.1/"})
+    ).status_code == 422
     assert (await client.patch(f"{base}/{hook}", json={"url": None})).status_code == 422
-    assert (await client.get(f"{base}/{hook}/deliveries")).json() == {"items": [], "next_cursor": None}
+    assert (await client.get(f"{base}/{hook}/deliveries")).json() == {
+        "items": [],
+        "next_cursor": None,
+    }
 
     other = client_for((await create_company(client, "Other"))["api_key"])
     assert (await other.get(f"{base}/{hook}")).status_code == 404
@@ -228,7 +231,9 @@ async def test_slow_closed_and_redirect_are_retried(
     assert seen[2] == (302, "HTTP 302")  # not followed
     log = await _deliveries(client, c, hook["id"])
     assert log[0]["status"] == "delivered" and log[0]["attempts"] == 4
-    intervals = [b.at - a.at for a, b in zip(receiver.received, receiver.received[1:], strict=False)]
+    intervals = [
+        b.at - a.at for a, b in zip(receiver.received, receiver.received[1:], strict=False)
+    ]
     assert intervals[1] >= BASE * 2 and intervals[2] >= BASE * 4
 
 
@@ -282,7 +287,10 @@ async def test_only_matching_types_are_delivered(
     types = [json.loads(r.body)["type"] for r in receiver.received]
     assert types == ["low_stock.opened", "low_stock.resolved"]
     assert json.loads(receiver.received[0].body)["data"] == {
-        "product_id": p, "warehouse_id": w, "current_stock": 4, "threshold": 5,
+        "product_id": p,
+        "warehouse_id": w,
+        "current_stock": 4,
+        "threshold": 5,
     }
     assert len(await _deliveries(client, c, hook["id"])) == 2
 
