@@ -180,8 +180,8 @@ async def main(seconds: float, clients: int, products: int) -> dict[str, Any]:
             results["webhooks"] = {
                 "delivered": receiver.count,
                 "per_s": round(receiver.count / elapsed, 1),
-                "lag_p50_s": round(p(receiver.lags, 50), 3) if receiver.lags else None,
-                "lag_p99_s": round(p(receiver.lags, 99), 3) if receiver.lags else None,
+                "lag_p50_s": round(p(receiver.lags, 0.5), 3) if receiver.lags else None,
+                "lag_p99_s": round(p(receiver.lags, 0.99), 3) if receiver.lags else None,
             }
             total, rate = await _feed_rate(srv, company)
             results["feed"] = {"events": total, "per_s": round(rate, 1)}
