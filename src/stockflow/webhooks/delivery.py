@@ -61,13 +61,15 @@ _CLAIM = text(
     """
 )
 
-# A claim whose worker died on its last allowed attempt: nothing retries it any more.
+# A claim whose worker died on its last allowed attempt (or a delivery left pending when
+# the maximum was lowered): nothing retries it any more.
 _GIVE_UP = text(
     """
     UPDATE webhook_deliveries
     SET status = 'failed', next_attempt_at = NULL, lease_token = NULL, lease_until = NULL,
         last_error = coalesce(last_error, 'the worker stopped during the last attempt')
-    WHERE status = 'pending' AND attempts >= :max_attempts AND lease_until < now()
+    WHERE status = 'pending' AND attempts >= :max_attempts
+      AND (lease_until IS NULL OR lease_until < now())
     """
 )
 
