@@ -4,11 +4,17 @@ first commits last (real connections, real commits)."""
 
 import asyncio
 import random
+import time
 
 from fastapi import FastAPI
 from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from stockflow.core.database import create_sessionmaker
+from stockflow.core.settings import Settings
 from stockflow.events.outbox import emit
+from stockflow.main import create_app
+from tests.conftest import ADMIN_TOKEN
 from tests.events.helpers import feed, sequence
 from tests.factories import create_company
 from tests.ledger.helpers import move, product, warehouse
@@ -97,3 +103,21 @@ async def test_concurrent_writers_and_a_poller(
     await poll_task
     assert seen == sorted(seen) and len(set(seen)) == len(seen)
     assert sorted(payloads) == [n for n in range(120) if n % 7 != 0]
+
+
+async def test_running_server_shows_events_within_seconds(
+    committed_app: FastAPI, committed_client: AsyncClient, settings: Settings, engine: AsyncEngine
+) -> None:
+    """With the background jobs of a running app (as `make run`), a committed event is
+    on the feed within 5 s, without anyone calling the sequencer."""
+    app = create_app(settings.model_copy(update={"background_jobs": True}))
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.admin_token = ADMIN_TOKEN
+    c = (await create_company(committed_client))["id"]
+    async with app.router.lifespan_context(app):
+        await product(committed_client, c)
+        committed = time.monotonic()
+        while not (await feed(committed_client, c))["items"]:
+            assert time.monotonic() - committed < 5
+            await asyncio.sleep(0.05)
