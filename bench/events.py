@@ -17,16 +17,19 @@ import asyncio
 import contextlib
 import json
 import os
+import tempfile
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 
-from bench.database import REPO_ROOT, drop_database, dsn, fresh_database, server_url
+from bench.database import drop_database, dsn, fresh_database, server_url
 from bench.measure import SERVER_SETTINGS, Server, p, writes_http, writes_sql
 
 DB_NAME = "stockflow_bench_events"
+SERVER_LOG = Path(tempfile.gettempdir()) / "stockflow-bench-events-server.log"
 
 
 class Receiver:
@@ -151,7 +154,7 @@ async def main(seconds: float, clients: int, products: int) -> dict[str, Any]:
     await receiver.start()
     results: dict[str, Any] = {}
     try:
-        async with Server(db_url, REPO_ROOT / "bench" / "results" / "events-server.log") as srv:
+        async with Server(db_url, SERVER_LOG) as srv:
             company, pairs = await _setup(srv, products)
             pool = await asyncpg.create_pool(
                 dsn(db_url), min_size=clients, max_size=clients, server_settings=SERVER_SETTINGS
