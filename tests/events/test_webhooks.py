@@ -371,3 +371,21 @@ async def test_pending_deliveries_survive_a_restart(
             await asyncio.sleep(0.2)
     log = await _deliveries(client, c, hook["id"])
     assert log[0]["status"] == "delivered" and log[0]["attempts"] == 2
+
+
+def test_addresses_carried_in_ipv6_are_checked() -> None:
+    from stockflow.webhooks.addresses import is_public
+
+    for private in [
+        "::ffff:127.0.0.1",
+        "64:ff9b::7f00:1",
+        "2002:7f00:1::",
+        "::127.0.0.1",
+        "10.1.2.3",
+        "169.254.169.254",
+        "fe80::1%eth0",
+        "100.64.0.1",
+    ]:
+        assert not is_public(private), private
+    for public in ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "64:ff9b::5db8:d822"]:
+        assert is_public(public), public

@@ -28,6 +28,26 @@ def check_url_shape(url: str) -> str:
     return url
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def is_public(address: str) -> bool:
+    """`ipaddress`'s is_global, also for the IPv4 address an IPv6 one carries (mapped,
+    IPv4-compatible, 6to4, NAT64, Teredo): `is_global` calls 6to4 and NAT64 forms of
+    127.0.0.1 global, and they may reach it."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # no IPv6 zone ("fe80::1%eth0")
+    if not ip.is_global:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        carried: list[ipaddress.IPv4Address | None] = [ip.ipv4_mapped, ip.sixtofour]
+        if ip in _NAT64 or int(ip) >> 32 == 0:
+            carried.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        if ip.teredo is not None:
+            carried.append(ip.teredo[1])
+        return all(v4 is None or v4.is_global for v4 in carried)
+    return True
+
+
 async def _addresses(host: str, port: int) -> list[str]:
     try:
         return [str(ipaddress.ip_address(host))]
@@ -52,6 +72,5 @@ async def check_public(url: str) -> None:
     if not addresses:
         raise UnsafeAddress(f"host {host!r} does not resolve")
     for address in addresses:
-        # Strip an IPv6 zone ("fe80::1%eth0") before parsing.
-        if not ipaddress.ip_address(address.split("%", 1)[0]).is_global:
+        if not is_public(address):
             raise UnsafeAddress(f"host {host!r} resolves to {address}, which is not global")
