@@ -18,6 +18,9 @@ from stockflow.core.idempotency import IdempotentReplay, purge_job, replay_respo
 from stockflow.core.logging import RequestContextMiddleware, configure_logging
 from stockflow.core.reliability import install_reliability
 from stockflow.core.settings import Settings, get_settings
+from stockflow.events.retention import RETENTION_JOB
+from stockflow.events.router import router as events_router
+from stockflow.events.sequencer import SEQUENCER_JOB
 from stockflow.inventory.router import router as inventory_router
 from stockflow.ledger.router import router as ledger_router
 from stockflow.operations.router import router as operations_router
@@ -26,6 +29,8 @@ from stockflow.products.router import router as products_router
 from stockflow.purchasing.router import router as purchasing_router
 from stockflow.suppliers.router import router as suppliers_router
 from stockflow.warehouses.router import router as warehouses_router
+from stockflow.webhooks.delivery import DELIVERY_JOB
+from stockflow.webhooks.router import router as webhooks_router
 
 log = structlog.get_logger(__name__)
 
@@ -40,12 +45,18 @@ RESOURCE_ROUTERS = [
     inventory_router,
     alerts_router,
     purchasing_router,
+    events_router,
+    webhooks_router,
 ]
 
 
 # The background loops every worker runs (see core/background.py); each package that has
 # periodic work (sweeps, deliveries) adds its `Job` here.
-BACKGROUND_JOBS: list[Job] = []
+BACKGROUND_JOBS: list[Job] = [
+    SEQUENCER_JOB,
+    RETENTION_JOB,
+    DELIVERY_JOB,
+]
 BACKGROUND_JOBS.append(purge_job(get_settings()))
 
 
