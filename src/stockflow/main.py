@@ -8,6 +8,9 @@ import structlog
 from fastapi import FastAPI
 
 from stockflow.alerts.router import router as alerts_router
+from stockflow.api_keys.revocation import start_revocation_listener
+from stockflow.api_keys.router import router as api_keys_router
+from stockflow.api_keys.service import flush_key_usage
 from stockflow.bundles.router import router as bundles_router
 from stockflow.companies.router import router as companies_router
 from stockflow.core.background import BackgroundRunner, Job, JobContext
@@ -36,12 +39,15 @@ RESOURCE_ROUTERS = [
     ledger_router,
     inventory_router,
     alerts_router,
+    api_keys_router,
 ]
 
 
 # The background loops every worker runs (see core/background.py); each package that has
 # periodic work (sweeps, deliveries) adds its `Job` here.
-BACKGROUND_JOBS: list[Job] = []
+BACKGROUND_JOBS: list[Job] = [
+    Job("api_key_usage", flush_key_usage, interval_seconds=20.0, batch_size=10**9),
+]
 
 
 def _admin_token(settings: Settings) -> str:
@@ -74,8 +80,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ctx = JobContext(app.state.engine, app.state.sessionmaker, settings)
             runner = BackgroundRunner(ctx, BACKGROUND_JOBS)
             runner.start()
+        # Trust cached keys only while revocations can reach this worker.
+        key_listener = start_revocation_listener(app, app.state.engine)
         log.info("stockflow_started")
         yield
+        await key_listener.stop()
         if runner is not None:
             await runner.stop()
         if own_engine:

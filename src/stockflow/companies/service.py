@@ -4,6 +4,7 @@ from stockflow.companies.repository import CompanyRepository
 from stockflow.companies.schemas import CompanyCreate, CompanyCreated, CompanyRead
 from stockflow.core.auth import new_api_key
 from stockflow.core.errors import NotFound
+from stockflow.core.tenancy import scope_to_admin
 
 
 class CompanyService:
@@ -11,6 +12,8 @@ class CompanyService:
         self.repo = CompanyRepository(session)
 
     async def create(self, data: CompanyCreate) -> CompanyCreated:
+        # The company's id is not known until it is inserted: an admin-wide act.
+        await scope_to_admin(self.repo.session)
         company = await self.repo.add(data.name)
         key_row = await self.repo.add_api_key(company.id)
         api_key, key_row.secret_hash = new_api_key(key_row.id)

@@ -39,20 +39,24 @@ def resolve_database_url(settings: Settings) -> str:
 
 
 def create_engine(url: str, settings: Settings) -> AsyncEngine:
+    server_settings = {
+        "application_name": "stockflow",
+        # Prepared statements switch to a generic plan after 5 runs; for the
+        # low-stock report that plan cannot see the window's bounds, misjudges
+        # its size and runs ~2x slower. Re-planning costs ~1 ms, not seconds.
+        "plan_cache_mode": "force_custom_plan",
+    }
+    if settings.db_role:
+        # A startup parameter, not a session `SET ROLE`: every connection is the app
+        # role from its first statement, and no RESET ALL can undo it. Row-level
+        # security applies to this role (not superuser, not BYPASSRLS).
+        server_settings["role"] = settings.db_role
     return create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         # The report and ledger run as prepared statements; keep asyncpg's cache warm.
-        connect_args={
-            "server_settings": {
-                "application_name": "stockflow",
-                # Prepared statements switch to a generic plan after 5 runs; for the
-                # low-stock report that plan cannot see the window's bounds, misjudges
-                # its size and runs ~2x slower. Re-planning costs ~1 ms, not seconds.
-                "plan_cache_mode": "force_custom_plan",
-            }
-        },
+        connect_args={"server_settings": server_settings},
     )
 
 

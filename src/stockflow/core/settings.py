@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     background_jobs: bool = True
     log_level: str = "INFO"
     log_json: bool = False
+    # The role the app runs as, so row-level security applies to it (see api-notes,
+    # "Tenant isolation"); the migrations create it. Empty: the URL's own user (which
+    # then must be neither superuser nor BYPASSRLS).
+    db_role: str = Field(default="stockflow_app", pattern=r"^([a-z_][a-z0-9_]*)?$")
 
 
 @lru_cache

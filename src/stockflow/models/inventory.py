@@ -74,6 +74,7 @@ class LedgerEntry(Base):
     __tablename__ = "ledger_entries"
     __table_args__ = (
         ForeignKeyConstraint(["company_id", "product_id"], ["products.company_id", "products.id"]),
+        ForeignKeyConstraint(["company_id", "bundle_id"], ["products.company_id", "products.id"]),
         ForeignKeyConstraint(
             ["product_id", "warehouse_id"],
             ["inventory_levels.product_id", "inventory_levels.warehouse_id"],

@@ -37,7 +37,7 @@ async def resolve_body_company(
     if company_id is None:
         if principal.company_id is None:
             raise invalid_field("company_id", "company_id is required with the admin token.")
-        return principal.company_id
+        company_id = principal.company_id
     if principal.company_id not in (None, company_id):
         # Another company's id: the same answer as for one that does not exist.
         raise NotFound(f"Company {company_id} not found.")
