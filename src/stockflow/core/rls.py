@@ -61,7 +61,7 @@ def create_app_role_sql(role: str) -> list[str]:
     migrations may race: the loser's duplicate error is ignored), and let the migrating
     user act as it (needed to connect with `role=<role>`). `role` is a plain identifier
     (Settings.db_role's pattern)."""
-    return [  # noqa: S608 (role is a checked identifier)
+    return [
         f"""
 DO $$
 BEGIN
@@ -71,7 +71,7 @@ BEGIN
 EXCEPTION WHEN duplicate_object OR unique_violation THEN
     NULL;
 END
-$$""",
+$$""",  # noqa: S608
         f"""
 DO $$
 BEGIN
