@@ -38,6 +38,8 @@ async def stock_of(client: AsyncClient, company_id: int, product_id: int) -> lis
 async def execute(app: FastAPI, sql: str, **params: Any) -> None:
     """Run a statement on the app's (test) connection and keep its effect for the test."""
     async with app.state.sessionmaker() as session:
-        await scope_to_admin(session)  # the test inspects every company
+        # As the owner (DDL such as test triggers is not the app role's), then back.
+        await session.execute(text("SET LOCAL ROLE NONE"))
         await session.execute(text(sql), params)
+        await session.execute(text("SET LOCAL ROLE stockflow_app"))
         await session.commit()
