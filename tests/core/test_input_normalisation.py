@@ -79,3 +79,18 @@ async def test_iso_timestamps_in_query_pass(client: AsyncClient) -> None:
     for value in ("2026-12-04", "2026-12-04T12:00:00", "2026-12-04T12:00:00+02:00"):
         r = await client.get(f"/api/companies/{company}/stock-movements", params={"since": value})
         assert r.status_code == 200, (value, r.text)
+
+
+async def test_a_sku_of_another_company_is_still_a_conflict(
+    committed_client: AsyncClient,
+) -> None:
+    client = committed_client  # real transactions: the admin scope of one ends with it
+    # SKUs are unique across companies (the index on lower(sku)); row-level security hides
+    # the other company's row from the pre-check, so the index must answer, as a 409.
+    mine = (await create_company(client, "Mine"))["id"]
+    other = (await create_company(client, "Other"))["id"]
+    sku = unique_sku("X")
+    assert (await _post_product(client, other, sku=sku)).status_code == 201
+    r = await _post_product(client, mine, sku=sku.lower())
+    assert r.status_code == 409, r.text
+    assert r.headers["content-type"] == "application/problem+json"
