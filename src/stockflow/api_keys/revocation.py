@@ -30,6 +30,7 @@ class RevocationListener:
         self.cache = cache
         self._task: asyncio.Task[None] | None = None
         self._lost = asyncio.Event()
+        self._down_logged = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="stockflow:key-revocations")
@@ -59,11 +60,17 @@ class RevocationListener:
                 await raw.add_listener(CHANNEL, self._on_notify)
                 self._lost.clear()
                 self.cache.set_trusted(True)
+                if self._down_logged:
+                    log.info("key_revocation_listener_up")
+                    self._down_logged = False
                 await self._watch(raw)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("key_revocation_listener_down", error=type(exc).__name__)
+                # Once per outage, not once per retry.
+                if not self._down_logged:
+                    log.warning("key_revocation_listener_down", error=type(exc).__name__)
+                    self._down_logged = True
             finally:
                 self.cache.set_trusted(False)
                 if conn is not None:
