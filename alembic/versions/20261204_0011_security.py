@@ -39,16 +39,24 @@ TENANT_TABLES = [
 ]
 
 # Auth looks a key up before any tenant is known: this one function may read every
-# company's keys (its SET clause is undone when it returns, so the caller's transaction
-# never gains the admin scope).
+# company's keys. It turns the admin scope on for its one query and back to what it was
+# before returning, so the caller's transaction never gains the admin scope. (A function
+# `SET stockflow.admin = on` clause would be neater, but PostgreSQL lets only superusers
+# attach custom settings to functions, and the owner need not be one.)
 KEY_LOOKUP = """
 CREATE OR REPLACE FUNCTION stockflow_api_key(key_id bigint)
 RETURNS TABLE (company_id bigint, secret_hash varchar)
-LANGUAGE sql STABLE
-SET stockflow.admin = 'on'
-AS $$
-    SELECT k.company_id, k.secret_hash FROM api_keys AS k
-    WHERE k.id = key_id AND k.revoked_at IS NULL
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+    previous text := current_setting('stockflow.admin', true);
+BEGIN
+    PERFORM set_config('stockflow.admin', 'on', true);
+    RETURN QUERY
+        SELECT k.company_id, k.secret_hash FROM api_keys AS k
+        WHERE k.id = key_id AND k.revoked_at IS NULL;
+    PERFORM set_config('stockflow.admin', coalesce(previous, ''), true);
+END
 $$
 """
 

@@ -142,3 +142,21 @@ async def test_the_ledger_is_append_only_for_the_app(
     async with app_engine.connect() as conn:
         await scope_to_admin(conn)  # type: ignore[arg-type]
         assert await conn.scalar(text("SELECT count(*) FROM ledger_entries")) == 1
+
+
+async def test_the_key_lookup_does_not_leave_the_admin_scope_behind(
+    two_tenants: tuple[int, int], app_engine: AsyncEngine, engine: AsyncEngine
+) -> None:
+    a, _ = two_tenants
+    async with engine.begin() as conn:
+        key_id = await conn.scalar(
+            text("INSERT INTO api_keys (company_id, secret_hash) VALUES (:a, 'h') RETURNING id"),
+            {"a": a},
+        )
+    async with app_engine.connect() as conn:
+        found = (
+            await conn.execute(text("SELECT * FROM stockflow_api_key(:id)"), {"id": key_id})
+        ).all()
+        assert [tuple(r) for r in found] == [(a, "h")]
+        assert await conn.scalar(text("SELECT count(*) FROM companies")) == 0
+        assert await conn.scalar(text("SELECT count(*) FROM api_keys")) == 0
