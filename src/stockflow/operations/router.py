@@ -5,10 +5,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from stockflow.core.errors import problem
+from stockflow.core.errors import problem, problem_responses
 from stockflow.core.metrics import metrics_endpoint
+from stockflow.core.routing import StrictQueryRoute
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(
+    tags=["operations"], route_class=StrictQueryRoute, responses=problem_responses(422)
+)
 
 
 @router.get("/healthz", summary="The process is up")
@@ -17,7 +20,10 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get(
-    "/readyz", summary="The database answers", responses={503: {"description": "Not ready"}}
+    "/readyz",
+    summary="The database answers",
+    description="200 when a `SELECT 1` succeeds; a 503 problem otherwise.",
+    responses=problem_responses(503),
 )
 async def readyz(request: Request) -> JSONResponse:
     engine: AsyncEngine = request.app.state.engine
