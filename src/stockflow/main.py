@@ -20,6 +20,7 @@ from stockflow.core.openapi import API_DESCRIPTION, install_openapi, operation_i
 from stockflow.core.settings import Settings, get_settings
 from stockflow.inventory.router import router as inventory_router
 from stockflow.ledger.router import router as ledger_router
+from stockflow.me.router import router as me_router
 from stockflow.operations.router import router as operations_router
 from stockflow.product_types.router import router as product_types_router
 from stockflow.products.router import router as products_router
@@ -38,6 +39,7 @@ RESOURCE_ROUTERS = [
     ledger_router,
     inventory_router,
     alerts_router,
+    me_router,
 ]
 
 
