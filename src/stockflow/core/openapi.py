@@ -19,6 +19,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from stockflow.core.errors import PROBLEM_JSON, Problem, problem_response
+from stockflow.core.openapi_examples import SCHEMA_EXAMPLES
 
 MAX_ID = 2**63 - 1
 
@@ -108,6 +109,35 @@ def _problem_content(operation: dict[str, Any]) -> None:
         content[PROBLEM_JSON]["schema"] = {"$ref": "#/components/schemas/Problem"}
 
 
+def _example_of(schema: dict[str, Any], schemas: dict[str, Any]) -> Any:
+    """The first example of a `$ref` schema (or a list of one), if it has any."""
+    if schema.get("type") == "array":
+        item = _example_of(schema.get("items", {}), schemas)
+        return None if item is None else [item]
+    name = str(schema.get("$ref", "")).rsplit("/", 1)[-1]
+    examples = schemas.get(name, {}).get("examples")
+    return examples[0] if examples else None
+
+
+def _examples(document: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """Schema examples from SCHEMA_EXAMPLES, and each JSON body's example at the media
+    type, where Swagger UI's "Try it out" takes it from."""
+    for name, example in SCHEMA_EXAMPLES.items():
+        if name in schemas and "examples" not in schemas[name]:
+            schemas[name]["examples"] = [example]
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            bodies = [operation.get("requestBody", {})]
+            bodies += [r for s, r in operation.get("responses", {}).items() if s < "400"]
+            for body in bodies:
+                media = body.get("content", {}).get("application/json")
+                if media is None or "example" in media or "examples" in media:
+                    continue
+                example = _example_of(media.get("schema", {}), schemas)
+                if example is not None:
+                    media["example"] = example
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     document = get_openapi(
         title=app.title,
@@ -127,6 +157,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():
             _problem_content(operation)
+    _examples(document, schemas)
     _integer_bounds(document)
     used = {
         tag
