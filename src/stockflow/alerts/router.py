@@ -24,9 +24,9 @@ and that sold in the window. Over the last `window_days` days:
   `lead_time_days` (0 if none) is used below.
 - `on_order`: units still expected in this warehouse from purchase orders that are
   ordered or partially received.
-- `recommended_order_quantity` = max(0, threshold − current_stock − on_order +
-  ceil(avg_daily_sales × lead_time_days)), rounded up to the supplier's `min_order_qty`.
-- `order_by`: the date (UTC) to order by, today + days_until_stockout − lead_time_days;
+- `recommended_order_quantity` = max(0, threshold - current_stock - on_order +
+  ceil(avg_daily_sales * lead_time_days)), rounded up to the supplier's `min_order_qty`.
+- `order_by`: the date (UTC) to order by, today + days_until_stockout - lead_time_days;
   in the past means the order is late.
 - `needs_order=true` keeps only rows whose recommended_order_quantity > 0.
 
