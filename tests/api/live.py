@@ -66,7 +66,7 @@ async def live_server(database_url: str) -> AsyncIterator[LiveServer]:
         process: subprocess.Popen[bytes] | None = None
         try:
             await asyncio.to_thread(upgrade_to_head, url)
-            process = subprocess.Popen(  # noqa: ASYNC220 - started once, waited on below
+            process = subprocess.Popen(  # noqa: ASYNC220, S603 - our own server, waited on below
                 [
                     sys.executable, "-m", "uvicorn", "stockflow.main:create_app", "--factory",
                     "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",

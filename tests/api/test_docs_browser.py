@@ -15,6 +15,7 @@ from playwright.async_api import Page, Request, Route, async_playwright
 from tests.api.live import LiveServer, live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
+EXECUTABLE = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -25,7 +26,7 @@ CHROMIUM_FLAGS = [
 ]
 
 pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and shutil.which("chromium") is None,
+    EXECUTABLE is None,
     reason="Debian's chromium is not installed and `make browser` could not install it "
     "(no apt-get, or not root); the browser test needs it",
 )
@@ -51,7 +52,7 @@ async def test_swagger_try_it_out_creates_a_product(database_url: str) -> None:
 
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(
-                executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
+                executable_path=EXECUTABLE,
                 args=CHROMIUM_FLAGS,
             )
             try:

@@ -78,14 +78,17 @@ _BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
 
 def _integer_bounds(node: Any) -> None:
-    """Integer schemas' float bounds become integers (the id maximum exactly 2**63-1)."""
+    """Whole bounds become integers (the id maximum exactly 2**63-1)."""
     if isinstance(node, dict):
-        if node.get("type") == "integer":
-            for key in _BOUNDS:
-                value = node.get(key)
-                if isinstance(value, float):
-                    # 2**63-1 is not a float: it was rounded up to 2**63 on the way.
-                    node[key] = MAX_ID if value >= MAX_ID else int(value)
+        for key in _BOUNDS:
+            value = node.get(key)
+            if not isinstance(value, float):
+                continue
+            if node.get("type") == "integer":
+                # 2**63-1 is not a float: it was rounded up to 2**63 on the way.
+                node[key] = MAX_ID if value >= MAX_ID else int(value)
+            elif value.is_integer():
+                node[key] = int(value)  # a number's whole bound reads better as 0 than 0.0
         for child in node.values():
             _integer_bounds(child)
     elif isinstance(node, list):
@@ -111,6 +114,10 @@ def _problem_content(operation: dict[str, Any]) -> None:
 
 def _example_of(schema: dict[str, Any], schemas: dict[str, Any]) -> Any:
     """The first example of a `$ref` schema (or a list of one), if it has any."""
+    for variant in schema.get("anyOf", []):  # an optional body: `X | None`
+        example = _example_of(variant, schemas)
+        if example is not None:
+            return example
     if schema.get("type") == "array":
         item = _example_of(schema.get("items", {}), schemas)
         return None if item is None else [item]
