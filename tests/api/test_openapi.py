@@ -37,13 +37,15 @@ async def test_operation_ids_are_readable_and_unique(anon: AsyncClient) -> None:
     )
 
 
-async def test_errors_are_declared_as_problem_json_with_examples(anon: AsyncClient) -> None:
+async def test_operations_are_described_with_examples_and_problems(anon: AsyncClient) -> None:
     document = await _document(anon)
     assert "Problem" in document["components"]["schemas"]
     for method, path, op in _operations(document):
-        assert op.get("summary") or op.get("description"), (method, path)
+        assert op.get("summary") and op.get("description"), (method, path)
         for status, response in op["responses"].items():
             if int(status) < 400:
+                if "content" in response:
+                    assert "example" in response["content"]["application/json"], (path, status)
                 continue
             assert list(response["content"]) == ["application/problem+json"], (path, status)
             media = response["content"]["application/problem+json"]

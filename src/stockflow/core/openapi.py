@@ -19,7 +19,11 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from stockflow.core.errors import PROBLEM_JSON, Problem, problem_response
-from stockflow.core.openapi_examples import SCHEMA_EXAMPLES
+from stockflow.core.openapi_examples import (
+    OPERATION_DESCRIPTIONS,
+    SCHEMA_EXAMPLES,
+    page_example,
+)
 
 MAX_ID = 2**63 - 1
 
@@ -127,13 +131,23 @@ def _example_of(schema: dict[str, Any], schemas: dict[str, Any]) -> Any:
 
 
 def _examples(document: dict[str, Any], schemas: dict[str, Any]) -> None:
-    """Schema examples from SCHEMA_EXAMPLES, and each JSON body's example at the media
-    type, where Swagger UI's "Try it out" takes it from."""
+    """Schema examples from SCHEMA_EXAMPLES, each JSON body's example at the media type
+    (where Swagger UI's "Try it out" takes it from), and descriptions by operationId."""
     for name, example in SCHEMA_EXAMPLES.items():
         if name in schemas and "examples" not in schemas[name]:
             schemas[name]["examples"] = [example]
+    for name, schema in schemas.items():
+        # `Page[X]` is rendered as `Page_X_`: one item of X's example.
+        if name.startswith("Page_") and "examples" not in schema:
+            item = schemas.get(name.removeprefix("Page_").removesuffix("_"), {})
+            if item.get("examples"):
+                schema["examples"] = [page_example(item["examples"][0])]
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():
+            if not operation.get("description"):
+                description = OPERATION_DESCRIPTIONS.get(operation.get("operationId", ""))
+                if description:
+                    operation["description"] = description
             bodies = [operation.get("requestBody", {})]
             bodies += [r for s, r in operation.get("responses", {}).items() if s < "400"]
             for body in bodies:

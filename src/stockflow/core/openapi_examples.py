@@ -120,6 +120,7 @@ SCHEMA_EXAMPLES: dict[str, dict[str, Any]] = {
         "updated_at": "2026-12-04T09:30:00Z",
     },
     "ComponentLine": {"product_id": 1, "quantity": 2},
+    "ComponentRead": {"product_id": 1, "quantity": 2},
     "LowStockReport": {
         "alerts": [
             {
@@ -145,3 +146,61 @@ SCHEMA_EXAMPLES: dict[str, dict[str, Any]] = {
         "total_alerts": 1,
     },
 }
+
+# Descriptions of operations whose route gives none, by operationId: what a Swagger UI user
+# wants to know beyond the summary (a route's own `description=` wins).
+OPERATION_DESCRIPTIONS: dict[str, str] = {
+    "operations-healthz": "200 while the process runs; it does not touch the database.",
+    "warehouses-create": "A warehouse of the company. Stock is kept per product and warehouse.",
+    "warehouses-list": "The company's warehouses in id order, paginated.",
+    "warehouses-get": "One warehouse; 404 if it does not exist or is another company's.",
+    "warehouses-update": "Change the name or location; fields left out keep their value.",
+    "product-types-create": "A kind of product with its default low-stock threshold; "
+    "products of the type use it unless they or the warehouse set their own. A name used "
+    "by another type of the company (ignoring case) is 409.",
+    "product-types-list": "The company's product types in id order, paginated.",
+    "product-types-get": "One product type; 404 if it does not exist or is another company's.",
+    "product-types-update": "Change the name or threshold; fields left out keep their value.",
+    "products-create-legacy": "The original endpoint. With a company key, `company_id` may "
+    "be left out (it is the key's company) and must be that company if given; with the "
+    "admin token it is required. SKUs are unique across the platform, ignoring case and "
+    "surrounding spaces (409 `duplicate-sku`). With `warehouse_id`, the product's level "
+    "there is created, and a positive `initial_quantity` is a `receipt` ledger entry, all "
+    "in one transaction.",
+    "products-create": "As `POST /api/products`, with the company from the path. SKUs are "
+    "unique across the platform (409 `duplicate-sku`); `warehouse_id` and "
+    "`initial_quantity` create the first level and its `receipt` entry in one transaction.",
+    "products-list": "Active products in id order, paginated. `sku` finds one exactly; `q` "
+    "searches names and SKUs; `include_inactive` adds deactivated ones.",
+    "products-get": "One product with `stock` per warehouse; for a bundle, its derived "
+    "availability (min over components of floor(component stock / quantity)) and its "
+    "`components`.",
+    "products-update": "Change fields of a product; fields left out keep their value. A SKU "
+    "another product has is 409.",
+    "products-delete": "Marks the product inactive (204, also when it already is). It stays "
+    "readable, in the ledger and in history; lists hide it by default.",
+    "suppliers-create": "A supplier of the company, with optional contact details.",
+    "suppliers-list": "The company's suppliers in id order, paginated.",
+    "suppliers-get": "One supplier; 404 if it does not exist or is another company's.",
+    "suppliers-update": "Change the name or contact details; fields left out keep their value.",
+    "suppliers-list-product": "The suppliers linked to one product, with their terms.",
+    "suppliers-get-product": "The terms of one product-supplier link.",
+    "suppliers-delete-product": "Removes the link (204); the supplier and product stay.",
+    "bundles-put-components": "Replaces the whole list of a bundle's components "
+    "(`product_id`, `quantity`). Components may be bundles; a cycle is 422.",
+    "ledger-list-movements": "Ledger entries, filterable by product, warehouse, bundle, "
+    "reason and time; newest first unless `order=asc`; paginated.",
+    "ledger-post-transfer": "Writes a `transfer_out` and a `transfer_in` entry in one "
+    "transaction; 409 `insufficient-stock` if the source lacks the quantity, 422 if both "
+    "warehouses are the same.",
+    "inventory-list": "Current levels (`quantity`) with the warehouse-level threshold, "
+    "filterable by warehouse and product, paginated. Each level is the sum of its ledger "
+    "entries.",
+    "inventory-set-threshold": "The threshold for one product in one warehouse; it wins "
+    "over the product's and its type's in the low-stock report. null clears it.",
+}
+
+
+def page_example(item: Any) -> dict[str, Any]:
+    """A list page's example: one item and no further page."""
+    return {"items": [item], "next_cursor": None}

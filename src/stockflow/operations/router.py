@@ -14,7 +14,11 @@ router = APIRouter(
 )
 
 
-@router.get("/healthz", summary="The process is up")
+@router.get(
+    "/healthz",
+    summary="The process is up",
+    responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}},
+)
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -23,7 +27,10 @@ async def healthz() -> dict[str, str]:
     "/readyz",
     summary="The database answers",
     description="200 when a `SELECT 1` succeeds; a 503 problem otherwise.",
-    responses=problem_responses(503),
+    responses={
+        200: {"content": {"application/json": {"example": {"status": "ready"}}}},
+        **problem_responses(503),
+    },
 )
 async def readyz(request: Request) -> JSONResponse:
     engine: AsyncEngine = request.app.state.engine
