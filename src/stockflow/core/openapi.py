@@ -107,12 +107,11 @@ def _problem_content(operation: dict[str, Any]) -> None:
     for status, response in responses.items():
         if not status.isdigit() or int(status) < 400:
             continue
+        # Every error is sent as problem+json (core/errors.py), whatever a route declared.
         content: dict[str, Any] = response.setdefault("content", {})
-        declared = content.pop("application/json", None)
+        content.pop("application/json", None)
         if PROBLEM_JSON not in content:
             content[PROBLEM_JSON] = problem_response(int(status))["content"][PROBLEM_JSON]
-        elif declared is not None and "schema" not in content[PROBLEM_JSON]:
-            content[PROBLEM_JSON]["schema"] = declared.get("schema")
         content[PROBLEM_JSON]["schema"] = {"$ref": "#/components/schemas/Problem"}
 
 
