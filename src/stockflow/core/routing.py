@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockflow.core import idempotency
@@ -14,7 +15,14 @@ from stockflow.core.errors import InvalidInput, problem_responses
 
 def _query_names(dependant: Dependant) -> set[str]:
     """The query parameters a route declares, in its own signature or its dependencies."""
-    names = {param.alias for param in dependant.query_params}
+    names: set[str] = set()
+    for param in dependant.query_params:
+        model = param.field_info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            # `Annotated[Filters, Query()]`: the model's fields are the parameters.
+            names |= {f.alias or n for n, f in model.model_fields.items()}
+        else:
+            names.add(param.alias)
     for sub in dependant.dependencies:
         names |= _query_names(sub)
     return names
