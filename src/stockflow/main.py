@@ -21,6 +21,8 @@ from stockflow.ledger.router import router as ledger_router
 from stockflow.operations.router import router as operations_router
 from stockflow.product_types.router import router as product_types_router
 from stockflow.products.router import router as products_router
+from stockflow.reservations.jobs import EXPIRY_JOB
+from stockflow.reservations.router import router as reservations_router
 from stockflow.suppliers.router import router as suppliers_router
 from stockflow.warehouses.router import router as warehouses_router
 
@@ -36,12 +38,13 @@ RESOURCE_ROUTERS = [
     ledger_router,
     inventory_router,
     alerts_router,
+    reservations_router,
 ]
 
 
 # The background loops every worker runs (see core/background.py); each package that has
 # periodic work (sweeps, deliveries) adds its `Job` here.
-BACKGROUND_JOBS: list[Job] = []
+BACKGROUND_JOBS: list[Job] = [EXPIRY_JOB]
 
 
 def _admin_token(settings: Settings) -> str:
