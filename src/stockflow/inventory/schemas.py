@@ -14,6 +14,14 @@ class InventoryLevelRead(Schema):
         "product's, its type's or the default threshold applies)."
     )
     updated_at: datetime
+    reserved: int = Field(
+        default=0,
+        description="Units held by active, unexpired reservations (may exceed quantity "
+        "after an adjustment).",
+    )
+    available: int = Field(
+        default=0, description="max(0, quantity - reserved): what a sale or reservation may take."
+    )
 
 
 class ThresholdUpdate(Schema):

@@ -22,6 +22,7 @@ class StockLevel:
     warehouse_id: int
     quantity: int
     warehouse_name: str
+    reserved: int = 0
 
 
 def like_pattern(text: str) -> str:
@@ -81,6 +82,7 @@ class ProductRepository:
                 InventoryLevel.warehouse_id,
                 InventoryLevel.quantity,
                 Warehouse.name.label("warehouse_name"),
+                InventoryLevel.reserved,
             )
             .join(Warehouse, Warehouse.id == InventoryLevel.warehouse_id)
             .where(
