@@ -38,6 +38,10 @@ warehouse_index = st.integers(0, WAREHOUSES - 1)
 lines = st.lists(
     st.tuples(product_index, warehouse_index, st.integers(1, 25)), min_size=1, max_size=3
 )
+# Reservations are small, so that they succeed often enough to matter.
+small_lines = st.lists(
+    st.tuples(product_index, warehouse_index, st.integers(1, 8)), min_size=1, max_size=2
+)
 # Deliveries are larger than sales, so that sales succeed often enough to matter.
 big_lines = st.lists(
     st.tuples(product_index, warehouse_index, st.integers(1, 80)), min_size=1, max_size=3
@@ -105,6 +109,9 @@ class LedgerMachine(RuleBasedStateMachine):
         # reservation's expected status.
         self.holds: dict[int, dict[Pair, int]] = {}
         self.status: dict[int, str] = {}
+        # Some stock everywhere from the start, so that reservations often succeed.
+        opening = [(p, w, 30) for p in self.products for w in self.warehouses]
+        self._expect(self._movement("receipt", opening), opening)
 
     # -- talking to the app -------------------------------------------------------------
 
@@ -292,7 +299,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert r.status_code == 204, r.text
         self.inactive.add(pid)
 
-    @rule(picks=lines, kit=st.none() | st.tuples(warehouse_index, st.integers(1, 4)))
+    @rule(picks=small_lines, kit=st.none() | st.tuples(warehouse_index, st.integers(1, 3)))
     def reserve(self, picks: list[tuple[int, int, int]], kit: tuple[int, int] | None) -> None:
         request = list({(p, w): (p, w, n) for p, w, n in self._lines(picks, +1)}.values())
         wanted: dict[Pair, int] = {}
@@ -326,6 +333,9 @@ class LedgerMachine(RuleBasedStateMachine):
         self.holds[r.json()["id"]] = wanted
         self.status[r.json()["id"]] = "active"
 
+    # Twice the chance of being drawn: reservations are what the other rules race with.
+    reserve_again = reserve
+
     def _pick(self, which: int) -> int | None:
         ids = sorted(self.status)
         return ids[which % len(ids)] if ids else None
@@ -350,6 +360,30 @@ class LedgerMachine(RuleBasedStateMachine):
         self.entries += len(holds)
         del self.holds[rid]
         self.status[rid] = "committed"
+
+    @rule(
+        which=st.integers(0, 50),
+        extra=st.integers(0, 3),
+        reason=st.sampled_from(["sale", "transfer"]),
+    )
+    def take_held_units(self, which: int, extra: int, reason: str) -> None:
+        """A sale or transfer that reaches into a live reservation's hold (extra > 0) or
+        takes exactly what is available (extra = 0)."""
+        rid = self._pick(which)
+        if rid is None or rid not in self.holds:
+            return
+        (pid, wid), _ = sorted(self.holds[rid].items())[0]
+        n = max(0, self.levels.get((pid, wid), 0) - self._reserved((pid, wid))) + extra
+        if n == 0:
+            return
+        blocked = pid in self.inactive
+        if reason == "sale":
+            self._expect(self._movement("sale", [(pid, wid, -n)]), [(pid, wid, -n)], blocked, True)
+            return
+        other = next(w for w in self.warehouses if w != wid)
+        body = {"product_id": pid, "from_warehouse_id": wid, "to_warehouse_id": other}
+        r = self._post(f"{self.base}/stock-transfers", {**body, "quantity": n})
+        self._expect(r, [(pid, wid, -n), (pid, other, n)], blocked, taking=True)
 
     @rule(which=st.integers(0, 50))
     def release(self, which: int) -> None:
