@@ -41,3 +41,7 @@ bench: install ## QUICK=1 for the short run
 
 clean:
 	rm -rf $(VENV) .stockflow .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: soak
+soak: install ## mixed load with database faults, then invariants (~1 min; docs/api-notes.md "Reliability")
+	$(BIN)/python -m tests.soak

@@ -55,6 +55,9 @@ def serve(host: str | None, port: int | None) -> None:
             "port": port or settings.port,
             "access_log": False,
             "log_level": "info",
+            # Slow or idle clients must not hold connections forever (docs: Reliability).
+            "timeout_keep_alive": settings.http_keep_alive_seconds,
+            "limit_concurrency": settings.http_limit_concurrency,
         }
         if settings.workers == 1:
             uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]

@@ -16,8 +16,9 @@ from stockflow.companies.router import router as companies_router
 from stockflow.core.background import BackgroundRunner, Job, JobContext
 from stockflow.core.database import create_engine, create_sessionmaker, resolve_database_url
 from stockflow.core.errors import install_error_handlers
-from stockflow.core.idempotency import IdempotentReplay, replay_response
+from stockflow.core.idempotency import IdempotentReplay, purge_job, replay_response
 from stockflow.core.logging import RequestContextMiddleware, configure_logging
+from stockflow.core.reliability import install_reliability
 from stockflow.core.settings import Settings, get_settings
 from stockflow.inventory.router import router as inventory_router
 from stockflow.ledger.router import router as ledger_router
@@ -48,6 +49,7 @@ RESOURCE_ROUTERS = [
 BACKGROUND_JOBS: list[Job] = [
     Job("api_key_usage", flush_key_usage, interval_seconds=20.0, batch_size=10**9),
 ]
+BACKGROUND_JOBS.append(purge_job(get_settings()))
 
 
 def _admin_token(settings: Settings) -> str:
@@ -99,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, replay_response)
+    install_reliability(app, settings)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(operations_router)
     for router in RESOURCE_ROUTERS:

@@ -70,23 +70,49 @@ async def test_retry_with_same_key_replays_first_response(
     assert await levels(isolated_app, company) == {(pid, wid): 8}
 
 
-async def test_failed_request_may_be_retried_under_its_key(
+async def test_business_409_fixes_the_keys_answer(
     isolated_app: FastAPI, client: AsyncClient
 ) -> None:
+    """SPEC: a business 409 (insufficient stock) is the key's answer for good: a retry
+    after stock arrived replays it and applies nothing; a new key applies."""
     company, wid, pid = await _setup(isolated_app, client)
     url = f"/api/companies/{company}/stock-movements"
     headers = {"Idempotency-Key": "retry-me"}
     failed = await client.post(url, json=_sale(pid, wid, -3), headers=headers)
     assert failed.status_code == 409
     assert failed.json()["type"].endswith("insufficient-stock")
+    assert failed.headers["content-type"] == "application/problem+json"
+    assert "Idempotent-Replayed" not in failed.headers
 
     await move(client, company, "receipt", [(pid, wid, 5)])
     retried = await client.post(url, json=_sale(pid, wid, -3), headers=headers)
-    assert retried.status_code == 201
-    assert retried.json()["entries"][0]["quantity_after"] == 2
-    replayed = await client.post(url, json=_sale(pid, wid, -3), headers=headers)
-    assert replayed.json() == retried.json()
-    assert await levels(isolated_app, company) == {(pid, wid): 2}
+    assert retried.status_code == 409
+    assert retried.headers["Idempotent-Replayed"] == "true"
+    assert retried.headers["content-type"] == "application/problem+json"
+    assert retried.json() == failed.json()
+    assert await levels(isolated_app, company) == {(pid, wid): 5}
+
+    fresh = await client.post(url, json=_sale(pid, wid, -3), headers={"Idempotency-Key": "another"})
+    assert fresh.status_code == 201
+    assert fresh.json()["entries"][0]["quantity_after"] == 2
+
+
+async def test_non_business_answers_are_not_stored(
+    isolated_app: FastAPI, client: AsyncClient
+) -> None:
+    """A 404 (unknown warehouse) and a 422 leave the key free for a corrected retry."""
+    company, wid, pid = await _setup(isolated_app, client)
+    url = f"/api/companies/{company}/stock-movements"
+    headers = {"Idempotency-Key": "fix-me"}
+    missing = await client.post(url, json=_sale(pid, wid + 999, -1), headers=headers)
+    assert missing.status_code == 404
+    invalid = await client.post(url, json=_sale(pid, wid, 0), headers=headers)
+    assert invalid.status_code == 422
+    # Had either been stored, another body under the key would be 409 key-reused.
+    await move(client, company, "receipt", [(pid, wid, 5)])
+    ok = await client.post(url, json=_sale(pid, wid, -4), headers=headers)
+    assert ok.status_code == 201
+    assert "Idempotent-Replayed" not in ok.headers
 
 
 async def test_keys_are_scoped_per_company(isolated_app: FastAPI, client: AsyncClient) -> None:

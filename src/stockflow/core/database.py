@@ -45,6 +45,7 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         # low-stock report that plan cannot see the window's bounds, misjudges
         # its size and runs ~2x slower. Re-planning costs ~1 ms, not seconds.
         "plan_cache_mode": "force_custom_plan",
+        "statement_timeout": str(settings.db_statement_timeout_ms),
     }
     if settings.db_role:
         # A startup parameter, not a session `SET ROLE`: every connection is the app
@@ -55,8 +56,17 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        # Reliability: a short wait for a pooled connection (an exhausted pool is a quick
+        # 503, not a queue), a dead pooled connection replaced before use, and bounded
+        # connect and per-call times (see docs/api-notes.md "Reliability").
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pool_pre_ping=settings.db_pool_pre_ping,
         # The report and ledger run as prepared statements; keep asyncpg's cache warm.
-        connect_args={"server_settings": server_settings},
+        connect_args={
+            "timeout": settings.db_connect_timeout_seconds,
+            "command_timeout": settings.db_command_timeout_seconds,
+            "server_settings": server_settings,
+        },
     )
 
 

@@ -26,6 +26,10 @@ class StockflowError(Exception):
     status: int = 500
     slug: str = "internal-error"
     title: str = "Internal error"
+    # A "business" answer is the rules' verdict on the stored state (insufficient stock,
+    # duplicate SKU, a status that forbids the action): under an Idempotency-Key it is
+    # stored and replayed like a 2xx (see core/idempotency.py). Everything else is not.
+    business: bool = False
 
     def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(detail)
@@ -47,6 +51,9 @@ class NotFound(StockflowError):
 
 class Conflict(StockflowError):
     status, slug, title = 409, "conflict", "Conflict with the current state"
+    # Every 409 the services raise is a business rule's answer; the few that are about
+    # the request itself (key reuse, key in progress) opt out below.
+    business = True
 
 
 class DuplicateSku(Conflict):
@@ -59,6 +66,15 @@ class InsufficientStock(Conflict):
 
 class IdempotencyConflict(Conflict):
     slug, title = "idempotency-key-reused", "Idempotency key reused with a different request"
+    business = False
+
+
+class IdempotencyInProgress(Conflict):
+    business = False
+
+
+class DatabaseUnavailable(StockflowError):
+    status, slug, title = 503, "database-unavailable", "Database unavailable"
 
 
 class InvalidInput(StockflowError):
@@ -121,6 +137,8 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 async def _stockflow_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StockflowError)
     response = problem(exc.status, exc.slug, exc.title, exc.detail, exc.errors)
+    if exc.status == 503:
+        response.headers["Retry-After"] = "1"
     if isinstance(exc, Unauthorized):
         # RFC 9110: a 401 names the scheme the client should use.
         response.headers["WWW-Authenticate"] = "Bearer"
@@ -177,13 +195,11 @@ def _database_problem(request: Request, sqlstate: str, error: Exception) -> JSON
             "Conflict with the current state",
             "The request raced another one; retry it.",
         )
-    log.exception("database_error", sqlstate=sqlstate)
-    return problem(
-        503,
-        "database-unavailable",
-        "Database error",
-        "The database could not complete the request.",
-    )
+    # Connection lost, timeouts, shutdown, too many connections…: the database is not
+    # able to answer now. One log line, no traceback: an outage fails every request.
+    from stockflow.core.reliability import database_unavailable
+
+    return database_unavailable(error, sqlstate=sqlstate)
 
 
 async def _dbapi_error(request: Request, exc: Exception) -> JSONResponse:

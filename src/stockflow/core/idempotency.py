@@ -4,6 +4,11 @@ The claim is an INSERT into `idempotency_records` inside the request's own trans
 - the first request inserts the row and goes on; `AutoCommitRoute` stores its 2xx
   response in that row just before the one commit, so the record exists exactly when
   the request's effects do (a failed request leaves nothing and may be retried);
+- a business answer (a `StockflowError` with `business = True`: insufficient stock,
+  duplicate SKU, a status that forbids the action) is stored too: the claim is followed
+  by a SAVEPOINT, the endpoint's effects are rolled back to it, and the record of the
+  409 is committed in the same transaction — the record and the (absent) effects cannot
+  disagree, and a late original replays the 409 instead of applying;
 - a concurrent request with the same key blocks on the primary key until the first
   commits (then it replays the stored response) or rolls back (then it proceeds itself),
   so one key never applies twice;
@@ -18,12 +23,19 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSessionTransaction
 
+from stockflow.core.background import Job, JobContext
 from stockflow.core.database import SessionDep
-from stockflow.core.errors import Conflict, IdempotencyConflict
+from stockflow.core.errors import (
+    PROBLEM_JSON,
+    IdempotencyConflict,
+    IdempotencyInProgress,
+)
 from stockflow.core.settings import Settings, get_settings
+from stockflow.core.tenancy import scope_to_admin
 from stockflow.models import IdempotencyRecord
 
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -37,10 +49,12 @@ class IdempotentReplay(Exception):
         self.body = body
 
 
-@dataclass(frozen=True)
+@dataclass
 class Claim:
     company_id: int
     key: str
+    # Where the endpoint's effects start: rolled back to when it answers a business 409.
+    savepoint: AsyncSessionTransaction | None = None
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -92,7 +106,8 @@ class IdempotencyGuard:
             where=table.c.expires_at <= func.now(),
         ).returning(table.c.key)
         if (await self.session.execute(claim)).first() is not None:
-            self.request.state.idempotency_claim = Claim(company_id, self.key)
+            savepoint = await self.session.begin_nested()
+            self.request.state.idempotency_claim = Claim(company_id, self.key, savepoint)
             return
         stored = (
             await self.session.execute(
@@ -110,19 +125,34 @@ class IdempotencyGuard:
                 "This Idempotency-Key was already used with a different request."
             )
         if stored.status_code is None or stored.response_body is None:
-            raise Conflict("A request with this Idempotency-Key is still in progress.")
+            raise IdempotencyInProgress("A request with this Idempotency-Key is still in progress.")
         raise IdempotentReplay(stored.status_code, stored.response_body)
 
 
-async def record_response(request: Request, status_code: int, body: bytes) -> None:
-    """Store a successful response for the request's claim, if it made one. An endpoint
-    that answers an error without raising still commits, so its claim is dropped here:
-    left behind with no response, it would answer every retry "still in progress"."""
+def has_claim(request: Request) -> bool:
+    return getattr(request.state, "idempotency_claim", None) is not None
+
+
+async def undo_effects(request: Request) -> None:
+    """Roll the request's effects back to just after its claim (a business 409 is being
+    answered, and stored in their place)."""
+    claim: Claim | None = getattr(request.state, "idempotency_claim", None)
+    if claim is not None and claim.savepoint is not None and claim.savepoint.is_active:
+        await claim.savepoint.rollback()
+
+
+async def record_response(
+    request: Request, status_code: int, body: bytes, *, business: bool = False
+) -> None:
+    """Store a 2xx, or a business answer (`business`), for the request's claim, if it
+    made one. An endpoint that answers another error without raising still commits, so
+    its claim is dropped here: left behind with no response, it would answer every retry
+    "still in progress"."""
     claim: Claim | None = getattr(request.state, "idempotency_claim", None)
     if claim is None:
         return
     where = (IdempotencyRecord.company_id == claim.company_id, IdempotencyRecord.key == claim.key)
-    if 200 <= status_code < 300:
+    if 200 <= status_code < 300 or business:
         stmt = (
             update(IdempotencyRecord)
             .where(*where)
@@ -159,6 +189,43 @@ async def replay_response(_: Request, exc: Exception) -> Response:
     return Response(
         exc.body,
         status_code=exc.status_code,
-        media_type="application/json",
+        media_type=PROBLEM_JSON if exc.status_code >= 400 else "application/json",
         headers={REPLAY_HEADER: "true"},
+    )
+
+
+async def purge_expired(ctx: JobContext) -> int:
+    """Delete one batch of expired records (a background `Job`); the batch is claimed
+    with SKIP LOCKED so workers running it at once never wait on each other."""
+    batch = IDEMPOTENCY_PURGE_BATCH
+    async with ctx.sessionmaker() as session, session.begin():
+        await scope_to_admin(session)
+        doomed = (
+            select(IdempotencyRecord.company_id, IdempotencyRecord.key)
+            .where(IdempotencyRecord.expires_at <= func.now())
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+            .cte("doomed")
+        )
+        result = await session.execute(
+            delete(IdempotencyRecord)
+            .where(
+                tuple_(IdempotencyRecord.company_id, IdempotencyRecord.key).in_(
+                    select(doomed.c.company_id, doomed.c.key)
+                )
+            )
+            .returning(IdempotencyRecord.key)
+        )
+        return len(result.all())
+
+
+IDEMPOTENCY_PURGE_BATCH = 1000
+
+
+def purge_job(settings: Settings) -> Job:
+    return Job(
+        name="idempotency-purge",
+        run=purge_expired,
+        interval_seconds=settings.idempotency_purge_interval_seconds,
+        batch_size=IDEMPOTENCY_PURGE_BATCH,
     )

@@ -8,6 +8,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockflow.core import idempotency
+from stockflow.core.errors import StockflowError, problem
 
 
 class AutoCommitRoute(APIRoute):
@@ -19,11 +20,21 @@ class AutoCommitRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
-            response = await handler(request)
+            business = False
+            try:
+                response = await handler(request)
+            except StockflowError as exc:
+                # A business answer under an Idempotency-Key fixes the key's answer: its
+                # effects are undone and the answer itself is stored and committed.
+                if not (exc.business and idempotency.has_claim(request)):
+                    raise
+                await idempotency.undo_effects(request)
+                response = problem(exc.status, exc.slug, exc.title, exc.detail, exc.errors)
+                business = True
             session: AsyncSession | None = getattr(request.state, "session", None)
             if session is not None:
                 await idempotency.record_response(
-                    request, response.status_code, bytes(response.body)
+                    request, response.status_code, bytes(response.body), business=business
                 )
                 await session.commit()
             return response

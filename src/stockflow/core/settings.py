@@ -32,6 +32,23 @@ class Settings(BaseSettings):
     # "Tenant isolation"); the migrations create it. Empty: the URL's own user (which
     # then must be neither superuser nor BYPASSRLS).
     db_role: str = Field(default="stockflow_app", pattern=r"^([a-z_][a-z0-9_]*)?$")
+    # Reliability (docs/api-notes.md "Reliability"): a database that does not answer
+    # within these is a 503 with Retry-After, never a hang.
+    db_statement_timeout_ms: int = Field(default=10_000, ge=0)  # server side; 0 = none
+    # asyncpg's client-side limit per call: catches a frozen server or network, so a
+    # little over the statement timeout (the server's own cancel is the cleaner answer).
+    db_command_timeout_seconds: float = Field(default=12.0, gt=0)
+    db_connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_pool_pre_ping: bool = True
+    readiness_timeout_seconds: float = Field(default=1.5, gt=0)
+    # Limits (SPEC "Limits").
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    rate_limit_per_second: float = Field(default=0.0, ge=0)
+    # uvicorn (`stockflow serve`): idle keep-alive and concurrency (None: unlimited).
+    http_keep_alive_seconds: int = Field(default=5, ge=1)
+    http_limit_concurrency: int | None = Field(default=None, ge=1)
+    idempotency_purge_interval_seconds: float = Field(default=300.0, gt=0)
 
 
 @lru_cache

@@ -6,6 +6,7 @@ from stockflow.models.catalog import BundleComponent, Product, ProductType
 from stockflow.models.company import ApiKey, Company
 from stockflow.models.idempotency import IdempotencyRecord
 from stockflow.models.inventory import InventoryLevel, LedgerEntry
+from stockflow.models.limits import RateLimitBucket
 from stockflow.models.supplier import ProductSupplier, Supplier
 from stockflow.models.warehouse import Warehouse
 
@@ -20,6 +21,7 @@ __all__ = [
     "Product",
     "ProductSupplier",
     "ProductType",
+    "RateLimitBucket",
     "Supplier",
     "Warehouse",
 ]

@@ -2,11 +2,11 @@
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from stockflow.core.errors import problem
 from stockflow.core.metrics import metrics_endpoint
+from stockflow.core.reliability import RETRY_AFTER_SECONDS, readiness_probe
+from stockflow.core.settings import Settings, get_settings
 
 router = APIRouter(tags=["operations"])
 
@@ -20,12 +20,14 @@ async def healthz() -> dict[str, str]:
     "/readyz", summary="The database answers", responses={503: {"description": "Not ready"}}
 )
 async def readyz(request: Request) -> JSONResponse:
-    engine: AsyncEngine = request.app.state.engine
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        return problem(503, "not-ready", "Not ready", f"Database unreachable: {type(exc).__name__}")
+    # Bounded: a frozen or stopped database makes this a 503 within the readiness
+    # timeout, never a probe that hangs.
+    settings: Settings = getattr(request.app.state, "settings", None) or get_settings()
+    reason = await readiness_probe(request.app, settings.readiness_timeout_seconds)
+    if reason is not None:
+        response = problem(503, "not-ready", "Not ready", reason)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return JSONResponse({"status": "ready"})
 
 
