@@ -19,7 +19,7 @@ from stockflow.core.rls import (
 from stockflow.core.settings import get_settings
 
 revision: str = "0011"
-down_revision: str | None = "0002"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
