@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run migrate test lint format bench clean
+.PHONY: install run migrate test lint format bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "StockFlow needs Python 3.11+"'
@@ -24,7 +24,7 @@ run: install ## migrate to head and serve on STOCKFLOW_HOST:STOCKFLOW_PORT
 migrate: install
 	$(BIN)/stockflow migrate
 
-test: install ## the whole suite, on the embedded PostgreSQL unless STOCKFLOW_TEST_DATABASE_URL is set
+test: install browser ## the whole suite, on the embedded PostgreSQL unless STOCKFLOW_TEST_DATABASE_URL is set
 	$(BIN)/pytest
 
 lint: install
@@ -45,3 +45,12 @@ clean:
 .PHONY: soak
 soak: install ## mixed load with database faults, then invariants (~1 min; docs/api-notes.md "Reliability")
 	$(BIN)/python -m tests.soak
+# Debian's chromium for the /docs browser test (tests/api/test_docs_browser.py). Never fails
+# the build: without apt-get or root the test is skipped and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null 2>&1 && \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1; }; }; \
+	} || echo "make browser: chromium could not be installed; the browser test will be skipped"

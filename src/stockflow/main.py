@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from stockflow.alerts.router import router as alerts_router
 from stockflow.api_keys.revocation import start_revocation_listener
@@ -18,10 +19,12 @@ from stockflow.core.database import create_engine, create_sessionmaker, resolve_
 from stockflow.core.errors import install_error_handlers
 from stockflow.core.idempotency import IdempotentReplay, purge_job, replay_response
 from stockflow.core.logging import RequestContextMiddleware, configure_logging
+from stockflow.core.openapi import API_DESCRIPTION, install_openapi, operation_id
 from stockflow.core.reliability import install_reliability
 from stockflow.core.settings import Settings, get_settings
 from stockflow.inventory.router import router as inventory_router
 from stockflow.ledger.router import router as ledger_router
+from stockflow.me.router import router as me_router
 from stockflow.operations.router import router as operations_router
 from stockflow.product_types.router import router as product_types_router
 from stockflow.products.router import router as products_router
@@ -41,6 +44,7 @@ RESOURCE_ROUTERS = [
     inventory_router,
     alerts_router,
     api_keys_router,
+    me_router,
 ]
 
 
@@ -92,12 +96,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if own_engine:
             await app.state.engine.dispose()
 
-    app = FastAPI(
+    # The docs pages load Swagger UI and ReDoc from the installed package, not a CDN, so
+    # /docs and /redoc work offline; the document itself is core/openapi.py's.
+    app = FastAPIOffline(
         title="StockFlow",
         version="0.1.0",
         summary="Multi-tenant inventory: catalog, stock ledger and low-stock report.",
+        description=API_DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        swagger_ui_parameters={"persistAuthorization": True, "displayOperationId": True},
     )
+    install_openapi(app)
     app.state.settings = settings
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, replay_response)

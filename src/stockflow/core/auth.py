@@ -30,9 +30,10 @@ _bearer = HTTPBearer(auto_error=False, description="The admin token or a company
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the admin (company_id None) or one company's key."""
+    """Who is calling: the admin (company_id None) or one company's key (key_id)."""
 
     company_id: int | None
+    key_id: int | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -165,7 +166,7 @@ async def get_principal(
                 cache.put(key_id, *found)
         if found is not None and hmac.compare_digest(hash_secret(secret), found[1]):
             KEY_USAGE.touch(key_id)
-            return Principal(company_id=found[0])
+            return Principal(company_id=found[0], key_id=key_id)
     raise Unauthorized("The token is not valid.")
 
 
