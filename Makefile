@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run migrate test lint format bench clean browser
+.PHONY: install run migrate test lint format bench clean browser pgbouncer
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "StockFlow needs Python 3.11+"'
@@ -54,3 +54,6 @@ browser:
 	    { apt-get update -qq >/dev/null 2>&1 && \
 	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1; }; }; \
 	} || echo "make browser: chromium could not be installed; the browser test will be skipped"
+pgbouncer: ## Debian's pgbouncer, for scripts/pgbouncer.sh and its smoke test
+	command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || \
+		(apt-get install -y pgbouncer || (apt-get update && apt-get install -y pgbouncer))

@@ -1,6 +1,5 @@
 """The ASGI application: `create_app()` wires settings, database, errors and routers."""
 
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,8 +13,10 @@ from stockflow.api_keys.router import router as api_keys_router
 from stockflow.api_keys.service import flush_key_usage
 from stockflow.bundles.router import router as bundles_router
 from stockflow.companies.router import router as companies_router
+from stockflow.core import admin_token_file
 from stockflow.core.background import BackgroundRunner, Job, JobContext
 from stockflow.core.database import create_engine, create_sessionmaker, resolve_database_url
+from stockflow.core.embedded import to_asyncpg_url
 from stockflow.core.errors import install_error_handlers
 from stockflow.core.idempotency import IdempotentReplay, purge_job, replay_response
 from stockflow.core.logging import RequestContextMiddleware, configure_logging
@@ -59,13 +60,7 @@ BACKGROUND_JOBS.append(purge_job(get_settings()))
 def _admin_token(settings: Settings) -> str:
     if settings.admin_token is not None:
         return settings.admin_token.get_secret_value()
-    token = secrets.token_urlsafe(32)
-    # Printed once, on stdout, so a newcomer can use the API straight away.
-    print(
-        f"\n  STOCKFLOW_ADMIN_TOKEN was not set; this run's admin token is:\n  {token}\n",
-        flush=True,
-    )
-    return token
+    return admin_token_file.load_or_create(settings)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -79,6 +74,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if own_engine:
             app.state.engine = create_engine(resolve_database_url(settings), settings)
             app.state.sessionmaker = create_sessionmaker(app.state.engine)
+        own_read_engine = settings.read_database_url and not hasattr(app.state, "read_engine")
+        if own_read_engine:
+            # The low-stock report reads here (a replica); everything else, the primary.
+            read_url = to_asyncpg_url(settings.read_database_url or "")
+            app.state.read_engine = create_engine(read_url, settings)
+            app.state.read_sessionmaker = create_sessionmaker(app.state.read_engine)
         if not hasattr(app.state, "admin_token"):
             app.state.admin_token = _admin_token(settings)
         runner: BackgroundRunner | None = None
@@ -95,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await runner.stop()
         if own_engine:
             await app.state.engine.dispose()
+        if own_read_engine:
+            await app.state.read_engine.dispose()
 
     # The docs pages load Swagger UI and ReDoc from the installed package, not a CDN, so
     # /docs and /redoc work offline; the document itself is core/openapi.py's.

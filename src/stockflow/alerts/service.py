@@ -5,6 +5,7 @@ from pydantic_core import to_json
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockflow.alerts.repository import AlertRepository, ReportParams
+from stockflow.core import metrics
 from stockflow.core.tenancy import require_owned
 from stockflow.models import ProductType, Warehouse
 
@@ -26,13 +27,14 @@ class AlertService:
         """SPEC's low-stock report as the JSON the endpoint sends (`LowStockReport`'s
         shape). The window is (now - window_days x 24 h, now]. Thousands of alerts go
         as plain dicts straight to JSON, not through validated models."""
-        alerts = await self._alerts(
-            company_id,
-            window_days=window_days,
-            warehouse_id=warehouse_id,
-            product_type_id=product_type_id,
-            now=now,
-        )
+        with metrics.REPORT_DURATION.time():
+            alerts = await self._alerts(
+                company_id,
+                window_days=window_days,
+                warehouse_id=warehouse_id,
+                product_type_id=product_type_id,
+                now=now,
+            )
         return to_json({"alerts": alerts, "total_alerts": len(alerts)})
 
     async def _alerts(

@@ -1,8 +1,9 @@
 """Engine, sessions and the per-request unit of work."""
 
 import re
+import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import (
@@ -38,6 +39,10 @@ def resolve_database_url(settings: Settings) -> str:
     return embedded.start(settings.data_dir)
 
 
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
 def create_engine(url: str, settings: Settings) -> AsyncEngine:
     server_settings = {
         "application_name": "stockflow",
@@ -52,6 +57,18 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         # role from its first statement, and no RESET ALL can undo it. Row-level
         # security applies to this role (not superuser, not BYPASSRLS).
         server_settings["role"] = settings.db_role
+    connect_args: dict[str, Any] = {}
+    if settings.db_statement_cache_size == 0:
+        # PgBouncer in transaction mode hands each transaction any server connection:
+        # a cached (named) statement may not exist there, and asyncpg's default names
+        # collide between clients. SQLAlchemy's documented recipe: no caches, unique names.
+        connect_args = {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _unique_statement_name,
+        }
+    else:
+        connect_args = {"statement_cache_size": settings.db_statement_cache_size}
     return create_async_engine(
         url,
         pool_size=settings.db_pool_size,
@@ -63,6 +80,7 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         pool_pre_ping=settings.db_pool_pre_ping,
         # The report and ledger run as prepared statements; keep asyncpg's cache warm.
         connect_args={
+            **connect_args,
             "timeout": settings.db_connect_timeout_seconds,
             "command_timeout": settings.db_command_timeout_seconds,
             "server_settings": server_settings,
@@ -84,3 +102,20 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_read_session(request: Request, session: SessionDep) -> AsyncIterator[AsyncSession]:
+    """A session on the read replica (`STOCKFLOW_READ_DATABASE_URL`) for reports that may
+    lag a moment; without a replica, the request's own session. A replica session is not
+    the request's unit of work: the caller sets its tenant scope itself."""
+    read_sessionmaker: async_sessionmaker[AsyncSession] | None = getattr(
+        request.app.state, "read_sessionmaker", None
+    )
+    if read_sessionmaker is None:
+        yield session
+        return
+    async with read_sessionmaker() as read_session:
+        yield read_session
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]

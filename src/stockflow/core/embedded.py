@@ -7,6 +7,7 @@ port to collide with).
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,9 @@ _server: Any = None
 def start(data_dir: Path) -> str:
     """Start (or reuse) the embedded server and return an asyncpg URL for its database."""
     global _server
+    # platformdirs (under pgserver) warns on every start when XDG_RUNTIME_DIR is unset,
+    # as in containers and CI; pgserver only uses its /tmp fallback, which is fine.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     try:
         import pgserver
     except ImportError as exc:  # pragma: no cover - depends on the install

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     http_keep_alive_seconds: int = Field(default=5, ge=1)
     http_limit_concurrency: int | None = Field(default=None, ge=1)
     idempotency_purge_interval_seconds: float = Field(default=300.0, gt=0)
+    # A replica (or any second server) the low-stock report reads from; None: the primary.
+    read_database_url: str | None = None
+    # asyncpg's and SQLAlchemy's prepared-statement caches, per connection. Behind PgBouncer
+    # in transaction-pooling mode (< 1.21, as Debian 12 ships) set 0: statements are then
+    # prepared per use under unique names, never reused on another server connection.
+    db_statement_cache_size: int = Field(default=100, ge=0)
 
 
 @lru_cache

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from stockflow.core import metrics
 from stockflow.ledger.exceptions import insufficient_stock
 from stockflow.ledger.repository import EntryLine, EntryRow, LedgerRepository, Pair
 
@@ -44,4 +45,6 @@ async def write_entries(
         after.append(quantity)
     sold = {(ln.product_id, ln.warehouse_id) for ln in lines if ln.reason == "sale"}
     changed = {pair: q for pair, q in running.items() if q != levels.get(pair) or pair in sold}
-    return await repo.write(company_id, changed, sold, lines, after, occurred_at, reference)
+    rows = await repo.write(company_id, changed, sold, lines, after, occurred_at, reference)
+    metrics.record_ledger_entries(ln.reason for ln in lines)
+    return rows
