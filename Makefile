@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run migrate test lint format bench clean browser pgbouncer
+.PHONY: install run migrate test lint format bench clean browser pgbouncer profile
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "StockFlow needs Python 3.11+"'
@@ -38,6 +38,9 @@ format: install
 
 bench: install ## QUICK=1 for the short run
 	$(BIN)/python -m bench $(if $(QUICK),--quick,)
+
+profile: install ## py-spy on the workers under the 32-client sale load: bench/results/profile/
+	$(BIN)/python -m bench.profile
 
 clean:
 	rm -rf $(VENV) .stockflow .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,11 @@
-"""`python -m bench [--quick] [--sizes S,M,L]`: generate, load, measure, write results.
+"""`python -m bench [--quick] [--sizes S,M,L] [--only NAME,...] [--keep]`: generate and
+load each dataset, run the registered measurements (bench/registry.py) on it, write the
+results, drop the bench database.
 
-Full run: S, M and L. Quick run (`make bench QUICK=1`): S and a short M (fewer requests,
-fewer N+1 repetitions, shorter write runs), in well under 3 minutes.
+Full run: S, M and L, every measurement; it replaces bench/results/latest.json (the run
+before moves to previous.json) and the generated part of docs/benchmarks.md. Quick run
+(`make bench QUICK=1`): S and M with fewer rounds; it and any partial run (`--sizes`,
+`--only`) write bench/results/partial.json only.
 """
 
 import argparse
@@ -9,9 +13,9 @@ import asyncio
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,38 +23,27 @@ from typing import Any
 import asyncpg
 from rich.console import Console
 
-from bench import dataset, measure
+from bench import dataset, measure, registry
 from bench.database import (
     DATA_DIR,
+    LOGS,
     REPO_ROOT,
-    DeferredIndexes,
     drop_database,
     dsn,
-    fresh_database,
+    remove_embedded_cluster,
     server_url,
+    settle,
+    uses_embedded,
 )
-from bench.output import write_outputs
+from bench.loading import prepare, write_pairs
+from bench.output import targets, write_outputs
+from bench.registry import Context, Measurement, Plan
+from bench.ui import UI
 from stockflow.core import embedded
 
 console = Console()
-DB_NAME = "stockflow_bench"
-RESULTS = REPO_ROOT / "bench" / "results"
-LOADED_TABLES = ["ledger_entries", "inventory_levels", "product_suppliers", "bundle_components"]
-
-
-@dataclass(frozen=True)
-class Plan:
-    report_runs: int
-    warmup: int
-    n_plus_1_runs: int
-    write_seconds: float
-    write_clients: int = 32
-
-
-def plans(quick: bool) -> dict[str, Plan]:
-    if quick:
-        return {"S": Plan(30, 3, 3, 5), "M": Plan(30, 3, 1, 5)}
-    return {"S": Plan(50, 5, 5, 15), "M": Plan(50, 5, 3, 15), "L": Plan(50, 5, 1, 15)}
+# One name per run: two benches on one server (say, two helpers) never drop each other's.
+DB_NAME = f"stockflow_bench_{os.getpid()}"
 
 
 def machine() -> dict[str, Any]:
@@ -77,249 +70,127 @@ def machine() -> dict[str, Any]:
     }
 
 
-async def prepare(size: dataset.Size, url: str) -> tuple[str, dataset.Dataset, dict[str, Any]]:
-    t = time.perf_counter()
-    data = dataset.generate(size)
-    generated = time.perf_counter() - t
-    db_url = await fresh_database(url, DB_NAME)
-    conn = await asyncpg.connect(dsn(db_url))
-    try:
-        await conn.execute("SET maintenance_work_mem = '512MB'; SET synchronous_commit = off")
-        t = time.perf_counter()
-        deferred = DeferredIndexes(conn, LOADED_TABLES)
-        await deferred.drop()
-        await dataset.load(conn, data)
-        loaded = time.perf_counter() - t
-        t = time.perf_counter()
-        await deferred.restore()
-        indexed = time.perf_counter() - t
-        t = time.perf_counter()
-        await conn.execute("VACUUM (ANALYZE)")
-        vacuumed = time.perf_counter() - t
-        mismatched = await conn.fetchval(
-            """
-            SELECT count(*) FROM inventory_levels AS l
-            FULL JOIN (SELECT product_id, warehouse_id, sum(delta) AS total
-                       FROM ledger_entries GROUP BY product_id, warehouse_id) AS s
-              ON s.product_id = l.product_id AND s.warehouse_id = l.warehouse_id
-            WHERE coalesce(l.quantity, 0) <> coalesce(s.total, 0)
-            """
-        )
-        if mismatched:
-            raise RuntimeError(f"{mismatched} levels differ from their ledger sums")
-        stale = await conn.fetchval(
-            """
-            SELECT count(*) FROM inventory_levels AS l
-            LEFT JOIN (SELECT product_id, warehouse_id, max(occurred_at) AS latest
-                       FROM ledger_entries WHERE reason = 'sale'
-                       GROUP BY product_id, warehouse_id) AS s
-              ON s.product_id = l.product_id AND s.warehouse_id = l.warehouse_id
-            WHERE l.last_sold_at IS DISTINCT FROM s.latest
-            """
-        )
-        if stale:
-            raise RuntimeError(f"{stale} levels' last_sold_at differ from their ledgers")
-        counts = {
-            "ledger_rows": await conn.fetchval(
-                "SELECT count(*) FROM ledger_entries WHERE company_id = 1"
-            ),
-            "sales_in_window": await conn.fetchval(
-                "SELECT count(*) FROM ledger_entries WHERE company_id = 1 AND reason = 'sale' "
-                "AND occurred_at > now() - interval '30 days'"
-            ),
-            "inventory_levels": await conn.fetchval(
-                "SELECT count(*) FROM inventory_levels WHERE company_id = 1"
-            ),
-            "twin_ledger_rows": await conn.fetchval(
-                "SELECT count(*) FROM ledger_entries WHERE company_id = 2"
-            ),
-            "server_version": await conn.fetchval("SHOW server_version"),
-        }
-    finally:
-        await conn.close()
-    info = {
-        "warehouses": size.warehouses,
-        "products": size.products,
-        "history_days": size.days,
-        **counts,
-        "generate_s": round(generated, 1),
-        "copy_s": round(loaded, 1),
-        "index_s": round(indexed, 1),
-        "vacuum_analyze_s": round(vacuumed, 1),
-    }
-    return db_url, data, info
-
-
-async def measure_dataset(size: dataset.Size, plan: Plan, url: str) -> dict[str, Any]:
-    console.rule(f"[bold]{size.name}[/]: {size.warehouses} warehouses, {size.products} products")
-    db_url, data, info = await prepare(size, url)
-    console.print(info)
-    main_co, twin_co = data.company_id, data.twin_company_id
-    result: dict[str, Any] = {"dataset": size.name, **info}
-
+async def measure_dataset(
+    size: dataset.Size, plan: Plan, url: str, measurements: list[Measurement], ui: UI
+) -> dict[str, Any]:
+    ui.log(f"[bold]{size.name}[/]: {size.warehouses} warehouses, {size.products} products")
+    with ui.step(f"{size.name}: generate, load, check"):
+        db_url, data, info = await prepare(size, url, DB_NAME)
+    ui.log(info)
+    out: dict[str, Any] = {"info": info, "measurements": {}}
     conn = await asyncpg.connect(dsn(db_url), server_settings=measure.SERVER_SETTINGS)
     try:
-        sql = await measure.report_sql(conn, main_co, plan.report_runs, plan.warmup)
-        sql_30 = await measure.report_sql(conn, twin_co, plan.report_runs, plan.warmup)
-        result["report_sql"] = measure.summary(sql)
-        result["report_sql_history_30d"] = measure.summary(sql_30)
-        result["explain"] = await measure.explain(conn, main_co)
-        console.print(
-            "report SQL", result["report_sql"], "30d history", result["report_sql_history_30d"]
-        )
-
-        log = DATA_DIR / f"server-{size.name}.log"
+        log = LOGS / f"server-{size.name}.log"
         async with measure.Server(db_url, log) as server:
-            http, body = await measure.report_http(server, main_co, plan.report_runs, plan.warmup)
-            http_30, body_30 = await measure.report_http(
-                server, twin_co, plan.report_runs, plan.warmup
-            )
-            result["report_http"] = measure.summary(http)
-            result["report_http_history_30d"] = measure.summary(http_30)
-            result["alerts"] = body["total_alerts"]
-            console.print("report HTTP", result["report_http"], "alerts", body["total_alerts"])
-            if [
-                (a["product_id"] - size.products, a["warehouse_id"] - size.warehouses)
-                for a in body_30["alerts"]
-            ] != [(a["product_id"], a["warehouse_id"]) for a in body["alerts"]]:
-                console.print("[yellow]the 30-day twin's report differs from the main one[/]")
-
-            n1_samples = []
-            n1_queries = 0
-            for _ in range(plan.n_plus_1_runs):
-                t = time.perf_counter()
-                n1_alerts, n1_queries = await measure.n_plus_1_report(conn, main_co)
-                n1_samples.append((time.perf_counter() - t) * 1000)
-            same = [
-                (a["product_id"], a["warehouse_id"], a["recommended_order_quantity"])
-                for a in n1_alerts
-            ] == [
-                (a["product_id"], a["warehouse_id"], a["recommended_order_quantity"])
-                for a in body["alerts"]
-            ]
-            result["report_n_plus_1"] = {
-                **measure.summary(n1_samples),
-                "queries": n1_queries,
-                "same_alerts_as_http": same,
-            }
-            console.print("N+1", result["report_n_plus_1"])
-
-            pairs = await _write_pairs(conn, server, main_co)
-            http_rate, http_failed = await measure.writes_http(
-                server, main_co, pairs, plan.write_clients, plan.write_seconds
-            )
-        pool = await asyncpg.create_pool(
-            dsn(db_url),
-            min_size=plan.write_clients,
-            max_size=plan.write_clients,
-            server_settings=measure.SERVER_SETTINGS,
-        )
-        try:
-            sql_rate, sql_failed = await measure.writes_sql(
-                pool, main_co, pairs, plan.write_clients, plan.write_seconds
-            )
-        finally:
-            await pool.close()
-        result["writes"] = {
-            "clients": plan.write_clients,
-            "seconds": plan.write_seconds,
-            "http_per_s": round(http_rate, 1),
-            "sql_per_s": round(sql_rate, 1),
-            "http_failed": http_failed,
-            "sql_failed": sql_failed,
-        }
-        console.print("writes", result["writes"])
+            pairs = await write_pairs(conn, server, data.company_id)
+            ctx = Context(size, plan, data, db_url, conn, server, pairs, ui)
+            for m in measurements:
+                if m.datasets and size.name not in m.datasets:
+                    continue
+                settled = await settle(conn)
+                if settled["timed_out"]:
+                    ui.log(f"[yellow]the database did not settle: {settled}[/]")
+                result = await m.run(ctx)
+                out["measurements"][m.name] = {**result, "settle": settled}
+                ui.log(m.name, {k: v for k, v in result.items() if k != "explain"})
     finally:
         await conn.close()
-
-    r = result
-    r["ratio_http_over_sql"] = _ratio(r["report_http"]["p50_ms"], r["report_sql"]["p50_ms"])
-    r["ratio_n_plus_1_over_http"] = _ratio(
-        r["report_n_plus_1"]["p50_ms"], r["report_http"]["p50_ms"]
-    )
-    r["ratio_history_365_over_30"] = _ratio(
-        r["report_http"]["p50_ms"], r["report_http_history_30d"]["p50_ms"]
-    )
-    r["ratio_history_365_over_30_sql"] = _ratio(
-        r["report_sql"]["p50_ms"], r["report_sql_history_30d"]["p50_ms"]
-    )
-    r["ratio_writes_http_over_sql"] = _ratio(r["writes"]["http_per_s"], r["writes"]["sql_per_s"])
-    return result
+    return out
 
 
-async def _write_pairs(
-    conn: asyncpg.Connection, server: measure.Server, company_id: int
-) -> list[tuple[int, int]]:
-    """1,000 stocked pairs of active products, topped up through the API (one receipt
-    movement) so that the write runs never run out of stock."""
-    rows = await conn.fetch(
-        """
-        SELECT l.product_id, l.warehouse_id FROM inventory_levels AS l
-        JOIN products AS p ON p.id = l.product_id
-        WHERE l.company_id = $1 AND p.is_active AND NOT p.is_bundle
-        ORDER BY l.product_id, l.warehouse_id LIMIT 1000
-        """,
-        company_id,
-    )
-    pairs = [(r["product_id"], r["warehouse_id"]) for r in rows]
-    http = server.connection()
-    status, body = await http.request(
-        "POST",
-        f"/api/companies/{company_id}/stock-movements",
-        {
-            "reason": "receipt",
-            "reference": "bench top-up",
-            "lines": [{"product_id": p, "warehouse_id": w, "delta": 100_000} for p, w in pairs],
-        },
-    )
-    await http.close()
-    if status != 201:
-        raise RuntimeError(f"top-up failed: {status} {body[:300]!r}")
-    return pairs
+def git_commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
 
 
-def _ratio(a: float, b: float) -> float:
-    return round(a / b, 2) if b else float("inf")
+async def cleanup(url: str | None, keep: bool) -> None:
+    """Drop the bench database and, for the embedded server, its files (unless --keep)."""
+    if url is not None and not keep:
+        try:
+            await drop_database(url, DB_NAME)
+        except (OSError, asyncpg.PostgresError) as exc:
+            console.print(f"[yellow]could not drop {DB_NAME}: {exc}[/]")
+    embedded.stop()
+    if uses_embedded() and not keep:
+        remove_embedded_cluster()
 
 
 async def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="S and a short M")
+    parser.add_argument("--quick", action="store_true", help="S and M, fewer rounds")
     parser.add_argument("--sizes", help="comma-separated subset of S,M,L")
-    parser.add_argument("--keep", action="store_true", help="keep the last bench database")
+    parser.add_argument("--only", help="comma-separated measurements (see bench/registry.py)")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the last bench database and its server files"
+    )
     args = parser.parse_args(argv)
-    run_plans = plans(args.quick)
+    known = registry.load()
+    measurements = list(known.values())
+    if args.only:
+        wanted = args.only.split(",")
+        unknown = sorted(set(wanted) - set(known))
+        if unknown:
+            parser.error(f"unknown measurements {unknown}; known: {sorted(known)}")
+        measurements = [m for m in measurements if m.name in wanted]
+    run_plans = registry.plans(args.quick)
     if args.sizes:
-        full = plans(False)
+        full = registry.plans(False)
         run_plans = {s: run_plans.get(s, full[s]) for s in args.sizes.upper().split(",")}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    url = server_url()
+    LOGS.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results = []
+    datasets: dict[str, dict[str, Any]] = {}
+    steps = sum(
+        1 + sum(1 for m in measurements if not m.datasets or name in m.datasets)
+        for name in run_plans
+    )
+    url: str | None = None
     try:
-        for name, plan in run_plans.items():
-            results.append(await measure_dataset(dataset.SIZES[name], plan, url))
-        if not args.keep:
-            await drop_database(url, DB_NAME)
+        with UI(console) as ui:
+            ui.overall(steps)
+            url = server_url()
+            for name, plan in run_plans.items():
+                datasets[name] = await measure_dataset(
+                    dataset.SIZES[name], plan, url, measurements, ui
+                )
     finally:
-        embedded.stop()
+        await cleanup(url, args.keep)
+    full = not args.quick and not args.sizes and not args.only
     command = "make bench" + (" QUICK=1" if args.quick else "")
-    if args.sizes:
+    if args.sizes or args.only:
         command = f"python -m bench {' '.join(argv)}"
     info = machine()
-    info["postgresql"] = results[-1]["server_version"]
-    info["database"] = (
-        "STOCKFLOW_DATABASE_URL" if os.environ.get("STOCKFLOW_DATABASE_URL") else "embedded"
-    )
-    summary = write_outputs(
-        results,
-        command=command,
-        machine=info,
-        elapsed_s=round(time.perf_counter() - started, 1),
-        finished=datetime.now(UTC).isoformat(timespec="seconds"),
-        full=not args.quick and not args.sizes,
-    )
-    console.print_json(json.dumps(summary))
+    info["postgresql"] = list(datasets.values())[-1]["info"]["server_version"]
+    info["database"] = "embedded" if uses_embedded() else "STOCKFLOW_DATABASE_URL"
+    summary: dict[str, Any] = {
+        "format": 2,
+        "command": command,
+        "git_commit": git_commit(),
+        "machine": info,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "elapsed_s": round(time.perf_counter() - started, 1),
+    }
+    summary["targets"] = targets(measurements, datasets)
+    summary["datasets"] = datasets
+    written = write_outputs(summary, measurements, full=full)
+    console.print_json(json.dumps(summary["targets"], default=str))
+    for path in written:
+        console.print(f"wrote [bold]{path.relative_to(REPO_ROOT)}[/]")
+    if not full:
+        console.print("(a quick or partial run: latest.json and docs/benchmarks.md unchanged)")
+    console.print(f"server logs: {LOGS}")
+    if args.keep:
+        console.print(f"kept the database {DB_NAME} (--keep)")
+    else:
+        removed = f" and {DATA_DIR / 'pgdata'}" if uses_embedded() else ""
+        console.print(f"dropped the database {DB_NAME}{removed}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,12 @@ numbers measure StockFlow rather than the client.
 
 import asyncio
 import json
+import time
 from typing import Any
+
+# uvicorn closes a keep-alive connection after 5 s without a request; one idle for longer
+# than this is replaced before the next request instead of failing on a closed socket.
+IDLE_RECONNECT_S = 4.0
 
 
 class HttpConnection:
@@ -15,6 +20,7 @@ class HttpConnection:
         self.host, self.port, self.token = host, port, token
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.last_used = 0.0
 
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         if self.reader is None or self.writer is None:
@@ -22,6 +28,14 @@ class HttpConnection:
         return self.reader, self.writer
 
     async def request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
+        if self.writer is not None and time.monotonic() - self.last_used > IDLE_RECONNECT_S:
+            await self.close()
+        try:
+            return await self._request(method, path, body)
+        finally:
+            self.last_used = time.monotonic()
+
+    async def _request(self, method: str, path: str, body: Any) -> tuple[int, bytes]:
         reader, writer = await self._connect()
         payload = b"" if body is None else json.dumps(body).encode()
         head = (
@@ -33,6 +47,9 @@ class HttpConnection:
         writer.write(head.encode() + payload)
         await writer.drain()
         status_line = await reader.readline()
+        if not status_line:
+            await self.close()
+            raise ConnectionResetError(f"the server closed the connection ({method} {path})")
         status = int(status_line.split()[1])
         length = 0
         chunked = False

@@ -1,9 +1,14 @@
 """The bench's PostgreSQL: STOCKFLOW_DATABASE_URL's server, else the embedded one in
-.stockflow/bench. Each dataset gets a fresh database, migrated with Alembic."""
+$STOCKFLOW_DATA_DIR/bench (default .stockflow/bench). Each dataset gets a fresh database,
+migrated with Alembic; the run drops it at the end and removes the embedded cluster's
+files (gigabytes of WAL after L) unless `--keep`."""
 
 import asyncio
 import os
+import shutil
+import time
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from sqlalchemy import make_url
@@ -12,7 +17,9 @@ from stockflow.core import embedded
 from stockflow.core.migrations import upgrade_to_head
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = REPO_ROOT / ".stockflow" / "bench"
+DATA_DIR = Path(os.environ.get("STOCKFLOW_DATA_DIR") or REPO_ROOT / ".stockflow") / "bench"
+EMBEDDED_PGDATA = DATA_DIR / "pgdata"
+LOGS = DATA_DIR / "logs"
 
 
 def server_url() -> str:
@@ -43,6 +50,15 @@ async def fresh_database(url: str, name: str) -> str:
     db_url = with_database(url, name)
     await asyncio.to_thread(upgrade_to_head, db_url)
     return db_url
+
+
+def uses_embedded() -> bool:
+    return not os.environ.get("STOCKFLOW_DATABASE_URL")
+
+
+def remove_embedded_cluster() -> None:
+    """Delete the embedded server's files (call after `embedded.stop()`)."""
+    shutil.rmtree(EMBEDDED_PGDATA, ignore_errors=True)
 
 
 async def drop_database(url: str, name: str) -> None:
@@ -95,3 +111,71 @@ class DeferredIndexes:
             await self.conn.execute(definition)
         for table, name, definition in self.constraints:
             await self.conn.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+
+
+# Autovacuum's per-table trigger points (PostgreSQL's formulas, with the server's
+# settings): a table is due for vacuum or analyze once it passes one of them.
+_DUE_TABLES = """
+SELECT s.relname
+FROM pg_stat_user_tables AS s
+JOIN pg_class AS c ON c.oid = s.relid
+WHERE s.n_dead_tup > current_setting('autovacuum_vacuum_threshold')::float8
+        + current_setting('autovacuum_vacuum_scale_factor')::float8 * greatest(c.reltuples, 0)
+   OR s.n_ins_since_vacuum > current_setting('autovacuum_vacuum_insert_threshold')::float8
+        + current_setting('autovacuum_vacuum_insert_scale_factor')::float8
+          * greatest(c.reltuples, 0)
+   OR s.n_mod_since_analyze > current_setting('autovacuum_analyze_threshold')::float8
+        + current_setting('autovacuum_analyze_scale_factor')::float8 * greatest(c.reltuples, 0)
+"""
+_AUTOVACUUM_WORKERS = """
+SELECT count(*) FROM pg_stat_activity
+WHERE backend_type = 'autovacuum worker' AND datname = current_database()
+"""
+
+
+async def settle(
+    conn: asyncpg.Connection, *, quiet_s: float = 2.0, timeout_s: float = 120.0
+) -> dict[str, Any]:
+    """Bring the database to a quiet state before timing anything: VACUUM (ANALYZE) so
+    every table has fresh statistics and a visibility map, CHECKPOINT so no dirty buffers
+    are left to write, then wait until no autovacuum worker runs in this database and no
+    table is past autovacuum's trigger points, for `quiet_s` seconds in a row (polled
+    every 0.2 s in pg_stat_activity and pg_stat_user_tables; a table still due while no
+    worker runs is vacuumed again here). Returns what it did."""
+    started = time.perf_counter()
+    await conn.execute("VACUUM (ANALYZE)")
+    vacuumed = time.perf_counter() - started
+    await conn.execute("CHECKPOINT")
+    checkpointed = time.perf_counter() - started - vacuumed
+    quiet_since: float | None = None
+    deadline = time.monotonic() + timeout_s
+    waited_for: set[str] = set()
+    while True:
+        workers = await conn.fetchval(_AUTOVACUUM_WORKERS)
+        due = [r["relname"] for r in await conn.fetch(_DUE_TABLES)]
+        now = time.monotonic()
+        if workers == 0 and not due:
+            quiet_since = quiet_since or now
+            if now - quiet_since >= quiet_s:
+                timed_out = False
+                break
+        else:
+            quiet_since = None
+            waited_for.update(due or ["autovacuum worker"])
+            if due and not workers:
+                # Statistics reach the server up to a second after a transaction (and a
+                # backend's may land after our VACUUM): vacuum what is still due rather
+                # than wait up to autovacuum_naptime for a worker to do it.
+                names = ", ".join(f'"{name}"' for name in due)
+                await conn.execute(f"VACUUM (ANALYZE) {names}")
+        if now > deadline:
+            timed_out = True
+            break
+        await asyncio.sleep(0.2)
+    return {
+        "vacuum_analyze_s": round(vacuumed, 2),
+        "checkpoint_s": round(checkpointed, 2),
+        "settle_s": round(time.perf_counter() - started, 2),
+        "waited_for": sorted(waited_for),
+        "timed_out": timed_out,
+    }

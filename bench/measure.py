@@ -1,21 +1,23 @@
-"""The measurements: the report over HTTP, the same SQL on asyncpg, the N+1 baseline,
-and the write path (HTTP vs the same transaction on asyncpg)."""
+"""What the measurements are made of: the server, the report over HTTP and as bare SQL,
+the N+1 baseline, and sale loads (HTTP, and the same transaction on asyncpg)."""
 
 import asyncio
+import json
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
+from bench import workers
 from bench.client import HttpConnection
 from stockflow.alerts.repository import LOW_STOCK_SQL
 from stockflow.core.database import to_positional
@@ -43,20 +45,6 @@ def report_args(company_id: int, window_days: int = 30) -> list[Any]:
         "product_type_id": None,
     }
     return [values[name] for name in REPORT_PARAMS]
-
-
-def p(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def summary(samples: list[float]) -> dict[str, float]:
-    return {
-        "p50_ms": round(statistics.median(samples), 2),
-        "p95_ms": round(p(samples, 0.95), 2),
-        "min_ms": round(min(samples), 2),
-        "n": len(samples),
-    }
 
 
 async def timed(fn: Callable[[], Awaitable[Any]], runs: int, warmup: int) -> list[float]:
@@ -129,35 +117,53 @@ class Server:
     def connection(self) -> HttpConnection:
         return HttpConnection("127.0.0.1", self.port, ADMIN_TOKEN)
 
+    def worker_pids(self) -> list[int]:
+        """The uvicorn worker processes (the server itself when it runs one)."""
+        if self.proc is None:
+            return []
+        pids = workers.serving(workers.children(self.proc.pid), self.port)
+        return pids or [self.proc.pid]
+
+    async def connections(self, n: int) -> tuple[list[HttpConnection], dict[int, int]]:
+        """`n` keep-alive connections spread evenly over the uvicorn workers, and how
+        many each worker got (see bench/workers.py for why)."""
+        return await workers.balanced(self.connection, n, self.port, self.worker_pids())
+
 
 # --- the report --------------------------------------------------------------------------
-async def report_http(
-    server: Server, company_id: int, runs: int, warmup: int
-) -> tuple[list[float], dict[str, Any]]:
-    conn = server.connection()
-    last: dict[str, Any] = {}
+class ReportHttp:
+    """The low-stock report of one company over one keep-alive connection."""
 
-    async def once() -> None:
-        status, body = await conn.request("GET", f"/api/companies/{company_id}/alerts/low-stock")
-        assert status == 200, body[:500]
-        last["body"] = body
+    def __init__(self, server: Server, company_id: int) -> None:
+        self.conn = server.connection()
+        self.path = f"/api/companies/{company_id}/alerts/low-stock"
+        self.body = b""
 
-    samples = await timed(once, runs, warmup)
-    await conn.close()
-    import json
+    async def once(self) -> None:
+        status, body = await self.conn.request("GET", self.path)
+        if status != 200:
+            raise RuntimeError(f"report: HTTP {status}: {body[:500]!r}")
+        self.body = body
 
-    return samples, json.loads(last["body"])
+    def last(self) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads(self.body)
+        return result
+
+    async def close(self) -> None:
+        await self.conn.close()
 
 
-async def report_sql(
-    conn: asyncpg.Connection, company_id: int, runs: int, warmup: int
-) -> list[float]:
-    statement = await conn.prepare(REPORT_SQL)
+class ReportSql:
+    """The report's statement text, prepared once on asyncpg, rows fetched."""
 
-    async def once() -> None:
-        await statement.fetch(*report_args(company_id))
+    def __init__(self, conn: asyncpg.Connection, company_id: int) -> None:
+        self.conn, self.company_id = conn, company_id
+        self.statement: Any = None
 
-    return await timed(once, runs, warmup)
+    async def once(self) -> None:
+        if self.statement is None:
+            self.statement = await self.conn.prepare(REPORT_SQL)
+        await self.statement.fetch(*report_args(self.company_id))
 
 
 async def explain(conn: asyncpg.Connection, company_id: int) -> str:
@@ -286,71 +292,115 @@ async def sale_sql(conn: asyncpg.Connection, company_id: int, pair: tuple[int, i
         await conn.fetch(_WRITE_SQL, *_args(_WRITE_PARAMS, values))
 
 
-async def run_clients(
-    clients: int, seconds: float, make: Callable[[int], Awaitable[Callable[[], Awaitable[bool]]]]
-) -> tuple[int, int, float]:
-    """`clients` loops calling their operation until `seconds` pass; returns (ok, failed,
-    elapsed)."""
-    operations = [await make(i) for i in range(clients)]
-    ok = failed = 0
-    stop = time.monotonic() + seconds
+class SaleLoad:
+    """`clients` loops posting single-line sales, each on its own connection, either for
+    a fixed time (`run_for`) or in the background while something else is timed
+    (`async with load.running():`). Connections stay open between runs."""
 
-    async def loop(op: Callable[[], Awaitable[bool]]) -> None:
-        nonlocal ok, failed
-        while time.monotonic() < stop:
-            if await op():
-                ok += 1
+    def __init__(
+        self,
+        sell: Callable[[int, tuple[int, int]], Awaitable[bool]],
+        pairs: list[tuple[int, int]],
+        clients: int,
+        seed: int,
+        connect: Callable[[], Awaitable[None]] | None = None,
+        disconnect: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.sell, self.pairs, self.clients = sell, pairs, clients
+        # HTTP loads open their connections before each window and close them after:
+        # uvicorn drops keep-alive connections idle for 5 s, and a reconnect would land
+        # on any worker (bench/workers.py).
+        self.connect, self.disconnect = connect, disconnect
+        self.rng = random.Random(seed)
+        self.ok = self.failed = 0
+        self.per_worker: list[int] = []  # connections per uvicorn worker (HTTP loads)
+
+    async def _loop(self, client: int, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            if await self.sell(client, self.rng.choice(self.pairs)):
+                self.ok += 1
             else:
-                failed += 1
+                self.failed += 1
 
-    start = time.monotonic()
-    await asyncio.gather(*(loop(op) for op in operations))
-    return ok, failed, time.monotonic() - start
+    async def run_for(self, seconds: float) -> tuple[float, int]:
+        """Sales per second and failures over `seconds`."""
+        async with self.running() as window:
+            await asyncio.sleep(seconds)
+        return window.rate, window.failed
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator["LoadWindow"]:
+        if self.connect is not None:
+            await self.connect()
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(self._loop(i, stop)) for i in range(self.clients)]
+        window = LoadWindow(self)
+        try:
+            yield window
+        finally:
+            window.close()
+            stop.set()
+            await asyncio.gather(*tasks)
+            if self.disconnect is not None:
+                await self.disconnect()
 
 
-async def writes_http(
-    server: Server, company_id: int, pairs: list[tuple[int, int]], clients: int, seconds: float
-) -> tuple[float, int]:
-    rng = random.Random(1)
+class LoadWindow:
+    """What a `SaleLoad` did between the window's start and `close()`."""
+
+    def __init__(self, load: SaleLoad) -> None:
+        self.load = load
+        self.start = time.monotonic()
+        self.ok0, self.failed0 = load.ok, load.failed
+        self.rate = 0.0
+        self.failed = 0
+
+    def close(self) -> None:
+        elapsed = time.monotonic() - self.start
+        self.rate = (self.load.ok - self.ok0) / elapsed if elapsed else 0.0
+        self.failed = self.load.failed - self.failed0
+
+
+@asynccontextmanager
+async def http_sales(
+    server: Server, company_id: int, pairs: list[tuple[int, int]], clients: int
+) -> AsyncIterator[SaleLoad]:
+    """Sales through `POST /stock-movements`, one keep-alive connection per client."""
     path = f"/api/companies/{company_id}/stock-movements"
     connections: list[HttpConnection] = []
 
-    async def make(_: int) -> Callable[[], Awaitable[bool]]:
-        conn = server.connection()
-        connections.append(conn)
+    async def sell(client: int, pair: tuple[int, int]) -> bool:
+        body = {
+            "reason": "sale",
+            "lines": [{"product_id": pair[0], "warehouse_id": pair[1], "delta": -1}],
+        }
+        status, _ = await connections[client].request("POST", path, body)
+        return status == 201
 
-        async def sell() -> bool:
-            p_id, w_id = rng.choice(pairs)
-            body = {
-                "reason": "sale",
-                "lines": [{"product_id": p_id, "warehouse_id": w_id, "delta": -1}],
-            }
-            status, _ = await conn.request("POST", path, body)
-            return status == 201
+    async def connect() -> None:
+        opened, per_worker = await server.connections(clients)
+        connections[:] = opened
+        load.per_worker = sorted(per_worker.values())
 
-        return sell
+    async def disconnect() -> None:
+        for conn in connections:
+            await conn.close()
 
-    ok, failed, elapsed = await run_clients(clients, seconds, make)
-    for conn in connections:
-        await conn.close()
-    return ok / elapsed, failed
+    load = SaleLoad(sell, pairs, clients, 1, connect, disconnect)
+    yield load
 
 
-async def writes_sql(
-    pool: asyncpg.Pool, company_id: int, pairs: list[tuple[int, int]], clients: int, seconds: float
-) -> tuple[float, int]:
-    rng = random.Random(2)
+def sql_sales(
+    pool: asyncpg.Pool, company_id: int, pairs: list[tuple[int, int]], clients: int
+) -> SaleLoad:
+    """The same sales as the app's statements in one transaction on an asyncpg pool."""
 
-    async def make(_: int) -> Callable[[], Awaitable[bool]]:
-        async def sell() -> bool:
-            async with pool.acquire() as conn:
-                try:
-                    await sale_sql(conn, company_id, rng.choice(pairs))
-                except (RuntimeError, asyncpg.PostgresError):
-                    return False
-            return True
+    async def sell(_: int, pair: tuple[int, int]) -> bool:
+        async with pool.acquire() as conn:
+            try:
+                await sale_sql(conn, company_id, pair)
+            except (RuntimeError, asyncpg.PostgresError):
+                return False
+        return True
 
-        return sell
-
-    ok, failed, elapsed = await run_clients(clients, seconds, make)
-    return ok / elapsed, failed
+    return SaleLoad(sell, pairs, clients, seed=2)

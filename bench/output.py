@@ -1,116 +1,81 @@
-"""bench/results/latest.json and the generated part of docs/benchmarks.md."""
+"""bench/results/latest.json and the generated part of docs/benchmarks.md.
+
+Only a full run (S, M and L, every measurement) replaces the committed `latest.json` and
+docs/benchmarks.md; the run it replaces moves to `previous.json` and its verdicts stay
+beside the new ones in the targets table, so two runs on the same code can be compared
+at a glance. A quick or partial run writes `partial.json` only.
+"""
 
 import json
+from pathlib import Path
 from typing import Any
 
 from bench.database import REPO_ROOT
+from bench.registry import Measurement
+from bench.stats import central, render
 
-LATEST = REPO_ROOT / "bench" / "results" / "latest.json"
+RESULTS = REPO_ROOT / "bench" / "results"
+LATEST = RESULTS / "latest.json"
+PREVIOUS = RESULTS / "previous.json"
+PARTIAL = RESULTS / "partial.json"
 DOC = REPO_ROOT / "docs" / "benchmarks.md"
 NOTES_MARKER = "<!-- hand-written notes below: kept when the bench rewrites this file -->"
-
-# (key, dataset it is judged on, comparison, target)
-TARGETS = [
-    ("report_http_p50_ms", "L", "<", 150.0),
-    ("ratio_http_over_sql", "L", "<=", 1.5),
-    ("ratio_n_plus_1_over_http", "M", ">=", 50.0),
-    ("ratio_history_365_over_30", "L", "<=", 1.3),
-    ("ratio_writes_http_over_sql", "L", ">=", 0.4),
-]
+FORMAT = 2
 
 
-def flat(r: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "dataset": r["dataset"],
-        "report_http_p50_ms": r["report_http"]["p50_ms"],
-        "report_http_p95_ms": r["report_http"]["p95_ms"],
-        "report_sql_p50_ms": r["report_sql"]["p50_ms"],
-        "report_n_plus_1_p50_ms": r["report_n_plus_1"]["p50_ms"],
-        "ratio_http_over_sql": r["ratio_http_over_sql"],
-        "ratio_n_plus_1_over_http": r["ratio_n_plus_1_over_http"],
-        "ratio_history_365_over_30": r["ratio_history_365_over_30"],
-        "writes_http_per_s": r["writes"]["http_per_s"],
-        "writes_sql_per_s": r["writes"]["sql_per_s"],
-        "ratio_writes_http_over_sql": r["ratio_writes_http_over_sql"],
-    }
-
-
-def _met(value: float, op: str, target: float) -> bool:
-    return {"<": value < target, "<=": value <= target, ">=": value >= target}[op]
-
-
-def targets(by_name: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def targets(
+    measurements: list[Measurement], datasets: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each measurement's targets, judged on the median of its spread. A target's
+    dataset falls back to the largest one the measurement ran on (quick runs)."""
     out = []
-    for key, wanted, op, target in TARGETS:
-        # judged on its dataset; on the largest one run when that one was not (quick runs)
-        name = wanted if wanted in by_name else list(by_name)[-1]
-        value = flat(by_name[name])[key]
-        out.append(
-            {
-                "metric": key,
-                "dataset": name,
-                "target": f"{op} {target:g}",
-                "value": value,
-                "met": _met(value, op, target),
-            }
-        )
+    for m in measurements:
+        ran = [name for name, d in datasets.items() if m.name in d["measurements"]]
+        for t in m.targets:
+            if not ran:
+                continue
+            name = t.dataset if t.dataset in ran else ran[-1]
+            value = datasets[name]["measurements"][m.name][t.key]
+            figure = central(value)
+            out.append(
+                {
+                    "measurement": m.name,
+                    "metric": t.key,
+                    "dataset": name,
+                    "target": f"{t.op} {t.value:g}",
+                    "value": value,
+                    "figure": figure,
+                    "met": t.met(figure),
+                }
+            )
     return out
 
 
 def write_outputs(
-    results: list[dict[str, Any]],
-    *,
-    command: str,
-    machine: dict[str, Any],
-    elapsed_s: float,
-    finished: str,
-    full: bool = True,
-) -> dict[str, Any]:
-    """Write the results. Only a full run (S, M and L) replaces the committed
-    `latest.json` and docs/benchmarks.md; a quick or partial run goes to `partial.json`,
-    so trying the bench never overwrites the reference numbers."""
-    by_name = {r["dataset"]: r for r in results}
-    headline = results[-1]
-    summary = {
-        **flat(headline),
-        "machine": machine,
-        "command": command,
-        "finished_at": finished,
-        "elapsed_s": elapsed_s,
-        "targets": targets(by_name),
-        "datasets": {r["dataset"]: {**flat(r), **_details(r)} for r in results},
-    }
+    summary: dict[str, Any], measurements: list[Measurement], *, full: bool
+) -> list[Path]:
+    """Write the results; returns the files written."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(summary, indent=2, default=str) + "\n"
     if not full:
-        (LATEST.parent / "partial.json").write_text(json.dumps(summary, indent=2) + "\n")
-        return {k: v for k, v in summary.items() if k != "datasets"}
-    LATEST.write_text(json.dumps(summary, indent=2) + "\n")
-    DOC.write_text(_markdown(results, summary) + _notes())
-    return {k: v for k, v in summary.items() if k != "datasets"}
+        PARTIAL.write_text(text)
+        return [PARTIAL]
+    previous = _read(LATEST)
+    if previous is not None and previous.get("format") == FORMAT:
+        PREVIOUS.write_text(json.dumps(previous, indent=2) + "\n")
+    else:
+        previous = None
+    LATEST.write_text(text)
+    DOC.write_text(markdown(summary, measurements, previous) + _notes())
+    return [LATEST, DOC] + ([PREVIOUS] if previous else [])
 
 
-def _details(r: dict[str, Any]) -> dict[str, Any]:
-    keys = [
-        "warehouses",
-        "products",
-        "history_days",
-        "ledger_rows",
-        "sales_in_window",
-        "inventory_levels",
-        "twin_ledger_rows",
-        "alerts",
-        "generate_s",
-        "copy_s",
-        "index_s",
-        "vacuum_analyze_s",
-        "report_http",
-        "report_sql",
-        "report_http_history_30d",
-        "report_sql_history_30d",
-        "ratio_history_365_over_30_sql",
-        "report_n_plus_1",
-        "writes",
-    ]
-    return {k: r[k] for k in keys}
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data
 
 
 def _notes() -> str:
@@ -121,116 +86,116 @@ def _notes() -> str:
     return NOTES_MARKER + "\n"
 
 
-def _markdown(results: list[dict[str, Any]], summary: dict[str, Any]) -> str:
+def generic_markdown(by: dict[str, dict[str, Any]]) -> list[str]:
+    """A table of a measurement's top-level numbers and spreads, one row per dataset."""
+    keys: list[str] = []
+    for r in by.values():
+        for k, v in r.items():
+            simple = isinstance(v, int | float | str | bool) or (
+                isinstance(v, dict) and "median" in v
+            )
+            if simple and k not in keys:
+                keys.append(k)
+    lines = [
+        "| dataset | " + " | ".join(k.replace("_", " ") for k in keys) + " |",
+        "| --- | " + " | ".join("---" for _ in keys) + " |",
+    ]
+    for name, r in by.items():
+        lines.append(f"| {name} | " + " | ".join(render(r.get(k, "")) for k in keys) + " |")
+    return lines
+
+
+def markdown(
+    summary: dict[str, Any], measurements: list[Measurement], previous: dict[str, Any] | None
+) -> str:
     m = summary["machine"]
     lines = [
         "# Benchmarks",
         "",
         f"Produced by `{summary['command']}` on {summary['finished_at']} "
-        f"({summary['elapsed_s']:g} s in all). Machine: {m['cpu']}, {m['cores']} cores, "
-        f"{m['memory_gb']} GB, {m['os']}, Python {m['python']}, PostgreSQL "
-        f"{m['postgresql']} ({m['database']}); the database, the server and the load "
-        "generator share the machine. Raw numbers: `bench/results/latest.json`.",
+        f"({summary['elapsed_s']:g} s in all) at commit `{summary['git_commit']}`. "
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, {m['os']}, "
+        f"Python {m['python']}, PostgreSQL {m['postgresql']} ({m['database']}); the "
+        "database, the server and the load generator share the machine. Raw numbers: "
+        "`bench/results/latest.json` (the run before: `previous.json`).",
         "",
         "## Targets",
         "",
-        "| metric | dataset | target | measured | met |",
-        "| --- | --- | --- | --- | --- |",
+        "Judged on the median of the per-round figures of alternating rounds; the spread "
+        "(min-max over the rounds) beside it.",
+        "",
     ]
+    prev = {(t["measurement"], t["metric"]): t for t in (previous or {}).get("targets", [])}
+    head = "| measurement | metric | dataset | target | median (min-max) | met |"
+    rule = "| --- | --- | --- | --- | --- | --- |"
+    if previous:
+        head += f" previous run ({previous['finished_at']}) | met |"
+        rule += " --- | --- |"
+    lines += [head, rule]
     for t in summary["targets"]:
-        lines.append(
-            f"| {t['metric']} | {t['dataset']} | {t['target']} | {t['value']} | "
-            f"{'yes' if t['met'] else '**no**'} |"
+        row = (
+            f"| {t['measurement']} | {t['metric']} | {t['dataset']} | {t['target']} | "
+            f"{render(t['value'])} | {'yes' if t['met'] else '**no**'} |"
         )
+        if previous:
+            p = prev.get((t["measurement"], t["metric"]))
+            row += (
+                f" {render(p['value'])} | {'yes' if p['met'] else '**no**'} |" if p else " - | - |"
+            )
+        lines.append(row)
+    datasets = summary["datasets"]
+    for meas in measurements:
+        by = {
+            n: d["measurements"][meas.name]
+            for n, d in datasets.items()
+            if meas.name in d["measurements"]
+        }
+        if not by:
+            continue
+        lines += ["", f"## {meas.title}", ""]
+        lines += (meas.markdown or generic_markdown)(by)
     lines += [
         "",
-        "## The report (window 30 days, whole company)",
+        "## Datasets, loading and settling",
         "",
-        "| dataset | ledger rows | sales in window | levels | alerts | HTTP p50 / p95 ms "
-        "| SQL p50 / p95 ms | N+1 p50 ms (queries) | HTTP / SQL | N+1 / HTTP |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| dataset | ledger rows | 30-day twin's rows | sales in window | levels | generate s "
+        "| COPY s | indexes + FKs s | settle s, first / longest |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for r in results:
-        n1 = r["report_n_plus_1"]
+    for name, d in datasets.items():
+        i = d["info"]
+        settles = [r["settle"]["settle_s"] for r in d["measurements"].values()]
         lines.append(
-            f"| {r['dataset']} | {r['ledger_rows']:,} | {r['sales_in_window']:,} | "
-            f"{r['inventory_levels']:,} | {r['alerts']:,} | "
-            f"{r['report_http']['p50_ms']} / {r['report_http']['p95_ms']} | "
-            f"{r['report_sql']['p50_ms']} / {r['report_sql']['p95_ms']} | "
-            f"{n1['p50_ms']:,} ({n1['queries']:,}) | {r['ratio_http_over_sql']} | "
-            f"{r['ratio_n_plus_1_over_http']} |"
+            f"| {name} | {i['ledger_rows']:,} | {i['twin_ledger_rows']:,} | "
+            f"{i['sales_in_window']:,} | {i['inventory_levels']:,} | {i['generate_s']} | "
+            f"{i['copy_s']} | {i['index_s']} | {settles[0] if settles else '-'} / "
+            f"{max(settles) if settles else '-'} |"
         )
-    lines += [
-        "",
-        "## History: the same catalog with 365 vs 30 days of ledger",
-        "",
-        "| dataset | ledger rows 365 d / 30 d | HTTP p50 365 d / 30 d ms | ratio "
-        "| SQL p50 365 d / 30 d ms | ratio |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for r in results:
-        lines.append(
-            f"| {r['dataset']} | {r['ledger_rows']:,} / {r['twin_ledger_rows']:,} | "
-            f"{r['report_http']['p50_ms']} / {r['report_http_history_30d']['p50_ms']} | "
-            f"{r['ratio_history_365_over_30']} | "
-            f"{r['report_sql']['p50_ms']} / {r['report_sql_history_30d']['p50_ms']} | "
-            f"{r['ratio_history_365_over_30_sql']} |"
-        )
-    lines += [
-        "",
-        "## The write path: single-line sales, 32 concurrent clients",
-        "",
-        "| dataset | HTTP sales/s | asyncpg sales/s (same transaction) | HTTP / SQL | failed |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for r in results:
-        w = r["writes"]
-        lines.append(
-            f"| {r['dataset']} | {w['http_per_s']} | {w['sql_per_s']} | "
-            f"{r['ratio_writes_http_over_sql']} | {w['http_failed']} / {w['sql_failed']} |"
-        )
-    lines += [
-        "",
-        "## Loading (COPY, indexes and constraints built after)",
-        "",
-        "| dataset | generate s | COPY s | indexes + FKs s | VACUUM ANALYZE s |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for r in results:
-        lines.append(
-            f"| {r['dataset']} | {r['generate_s']} | {r['copy_s']} | {r['index_s']} | "
-            f"{r['vacuum_analyze_s']} |"
-        )
-    big = results[-1]
-    lines += [
-        "",
-        f"## The report's plan on {big['dataset']} (EXPLAIN (ANALYZE, BUFFERS))",
-        "",
-        "```",
-        big["explain"],
-        "```",
-        "",
-        "## How it is measured",
-        "",
-        "- Data: `bench/dataset.py` (Zipf-skewed popularity, seasonality, a third of the "
-        "products dormant for months, replenishment with lead times so some levels run low, "
-        "returns, shrinkage, bundles whose sales write component lines, 0-3 suppliers per "
-        "product). Every level equals its ledger sum, checked in SQL after loading.",
-        "- Report over HTTP: `stockflow serve` (migrate, then its default 2 uvicorn "
-        "workers) in a subprocess, a keep-alive HTTP/1.1 client, sequential requests after "
-        "warm-up, admin token (auth query included; the company check is cached).",
-        "- SQL floor: the same statement text (`stockflow.alerts.repository.LOW_STOCK_SQL`), "
-        "prepared once on asyncpg, rows fetched; no HTTP, no JSON.",
-        "- N+1 baseline: the usual case-study answer - list the company's inventory rows, "
-        "one sales query per row, one supplier query per alert - on a prepared asyncpg "
-        "connection (no HTTP, no ORM: this flatters it). Its alerts are checked equal to the "
-        "endpoint's.",
-        "- History: a twin company in the same database with the same catalog and the same "
-        "last 30 days of entries plus an opening-balance receipt per level: identical report, "
-        "1/12 of the history.",
-        "- Writes: 32 concurrent clients each posting single-line sales (`POST "
-        "/stock-movements`) for the given seconds; against the same statements in the same "
-        "transaction on a 32-connection asyncpg pool.",
-        "",
-    ]
-    return "\n".join(lines) + "\n"
+    lines += ["", "## How it is measured", "", *METHOD]
+    lines += [f"- {meas.method}" for meas in measurements if meas.method]
+    return "\n".join(lines) + "\n\n"
+
+
+METHOD = [
+    "- Data: `bench/dataset.py` (Zipf-skewed popularity, seasonality, a third of the "
+    "products dormant for months, replenishment with lead times so some levels run low, "
+    "returns, shrinkage, bundles whose sales write component lines, 0-3 suppliers per "
+    "product). Every level equals its ledger sum, checked in SQL after loading. History: "
+    "a twin company in the same database with the same catalog and the same last 30 days "
+    "of entries plus an opening-balance receipt per level (identical report, 1/12 of the "
+    "history).",
+    "- Server: `stockflow serve` (migrate, then its default 2 uvicorn workers) in a "
+    "subprocess; the bench's own HTTP/1.1 keep-alive client (bench/client.py); admin token. "
+    "SQL floors: the app's own statement texts (imported from the app, so they cannot "
+    "drift) on asyncpg with `plan_cache_mode = force_custom_plan` as the app's engine.",
+    "- Repeatable figures: what is compared runs in alternating rounds (A B, then B A, ...) "
+    "and each target is judged on the median of the per-round ratios, shown with its "
+    "min-max; a slow phase of the machine hits both sides of a round instead of one "
+    "side of the whole comparison.",
+    "- Settling: before every measurement `VACUUM (ANALYZE)` and `CHECKPOINT`, then the "
+    "bench polls `pg_stat_activity` (no `autovacuum worker` in the bench database) and "
+    "`pg_stat_user_tables` (no table past autovacuum's vacuum, insert or analyze trigger "
+    "point, computed from the server's settings; one still due while no worker runs is "
+    "vacuumed again) every 0.2 s until both hold for 2 s in a row "
+    "(`bench.database.settle`; timing out after 120 s is recorded as `timed_out`).",
+]

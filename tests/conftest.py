@@ -36,7 +36,9 @@ def _server_url() -> str:
     url = os.environ.get("STOCKFLOW_TEST_DATABASE_URL")
     if url:
         return embedded.to_asyncpg_url(url)
-    return embedded.start(REPO_ROOT / ".stockflow" / "test")
+    # STOCKFLOW_DATA_DIR (as the app reads it) moves the embedded server's files too.
+    data_dir = os.environ.get("STOCKFLOW_DATA_DIR") or REPO_ROOT / ".stockflow"
+    return embedded.start(Path(data_dir) / "test")
 
 
 def _asyncpg_dsn(url: str) -> str:
