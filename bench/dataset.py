@@ -471,3 +471,7 @@ async def load(conn: asyncpg.Connection, data: Dataset) -> None:
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
             f"(SELECT coalesce(max(id), 1) FROM {table}))"
         )
+    # Open purchase orders (on_order) on the loaded levels: bench/purchasing.py.
+    from bench.purchasing import add_open_orders
+
+    await add_open_orders(conn)

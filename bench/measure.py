@@ -178,6 +178,7 @@ async def explain(conn: asyncpg.Connection, company_id: int) -> str:
 # connection with prepared statements (no HTTP, no ORM), which flatters it.
 _N1_LEVELS = """
 SELECT l.product_id, l.warehouse_id, l.quantity, l.low_stock_threshold AS level_threshold,
+       l.on_order,
        p.name, p.sku, p.low_stock_threshold AS product_threshold,
        pt.low_stock_threshold AS type_threshold, w.name AS warehouse_name
 FROM inventory_levels AS l
@@ -229,7 +230,7 @@ async def n_plus_1_report(
         sup = await supplier_q.fetchrow(row["product_id"])
         queries += 1
         lead = (sup["lead_time_days"] or 0) if sup else 0
-        quantity = max(0, threshold - stock + -(-sold * lead // window_days))
+        quantity = max(0, threshold - stock - row["on_order"] + -(-sold * lead // window_days))
         moq = sup["min_order_qty"] if sup else None
         if moq and moq > 1:
             quantity = -(-quantity // moq) * moq

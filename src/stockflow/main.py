@@ -29,6 +29,7 @@ from stockflow.me.router import router as me_router
 from stockflow.operations.router import router as operations_router
 from stockflow.product_types.router import router as product_types_router
 from stockflow.products.router import router as products_router
+from stockflow.purchasing.router import router as purchasing_router
 from stockflow.suppliers.router import router as suppliers_router
 from stockflow.warehouses.router import router as warehouses_router
 
@@ -46,6 +47,7 @@ RESOURCE_ROUTERS = [
     alerts_router,
     api_keys_router,
     me_router,
+    purchasing_router,
 ]
 
 

@@ -53,6 +53,9 @@ async def test_spec_example_shape_and_values(client: AsyncClient, world: World) 
                 "avg_daily_sales": 0.4,
                 # 20 - 5 + ceil(12 * 7 / 30) = 15 + 3
                 "recommended_order_quantity": 18,
+                "on_order": 0,
+                # today + (12 days of stock - 7 days of lead time)
+                "order_by": (now + 5 * DAY).date().isoformat(),
                 "supplier": {
                     "id": sup,
                     "name": "Supplier Corp",

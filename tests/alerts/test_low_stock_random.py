@@ -102,9 +102,30 @@ async def build(world: World, rng: random.Random) -> int:
             await world.move("return", [(rng.choice(leaves), wh, rng.randint(1, 3))], at)
         else:
             await world.receive(rng.choice(leaves), wh, rng.randint(1, 30), at)
+    await add_purchase_orders(world, rng, leaves, warehouses, suppliers)
     for pid in rng.sample(leaves, rng.randint(0, 2)):
         await world.deactivate(pid)
     return window
+
+
+async def add_purchase_orders(
+    world: World, rng: random.Random, leaves: list[int], warehouses: list[int], suppliers: list[int]
+) -> None:
+    """Orders in every state: drafts (not on order), placed, partly and fully received,
+    cancelled before and after a partial receipt; products need not be linked."""
+    for _ in range(rng.randint(2, 6)):
+        products = rng.sample(leaves, rng.randint(1, min(3, len(leaves))))
+        lines = {p: rng.randint(1, 40) for p in products}
+        wh = rng.choice(warehouses)
+        state = rng.choice(["draft", "ordered", "partial", "received", "cancelled", "cut"])
+        oid = await world.purchase_order(rng.choice(suppliers), wh, lines, place=state != "draft")
+        if state in ("partial", "cut"):
+            pid = rng.choice(products)
+            await world.receive_order(oid, {pid: rng.randint(1, lines[pid])})
+        if state == "received":
+            await world.receive_order(oid, lines)
+        if state in ("cancelled", "cut"):
+            await world.cancel_order(oid)
 
 
 def _can_sell(world: World, bundle_id: int, wh: int, qty: int) -> bool:
@@ -129,9 +150,10 @@ async def test_report_matches_independent_computation(
     rng = random.Random(seed)
     window = await build(world, rng)
     base = f"/api/companies/{world.company_id}/alerts/low-stock"
-    queries: list[dict[str, int]] = [{"window_days": window}, {}]
+    queries: list[dict[str, int | bool]] = [{"window_days": window}, {}]
     queries.append({"window_days": window, "warehouse_id": rng.choice(list(world.warehouses))})
     queries.append({"window_days": rng.choice(WINDOWS), "product_type_id": min(world.types)})
+    queries.append({"window_days": window, "needs_order": True})
     total_alerts = 0
     for params in queries:
         now = utcnow()
@@ -142,9 +164,11 @@ async def test_report_matches_independent_computation(
             params.get("window_days", 30),
             warehouse_id=params.get("warehouse_id"),
             product_type_id=params.get("product_type_id"),
+            needs_order=bool(params.get("needs_order")),
         )
         assert r.json() == expected, (seed, params)
         total_alerts += expected["total_alerts"]
     # the scenarios must actually exercise the rules
     assert any(world.sales)
     assert total_alerts > 0, seed
+    assert any(o.status != "draft" for o in world.orders.values()), seed

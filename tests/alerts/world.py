@@ -46,6 +46,16 @@ class PSupplier:
     contact_email: str | None
 
 
+@dataclass
+class POrder:
+    id: int
+    supplier_id: int
+    warehouse_id: int
+    status: str
+    # product -> [quantity, received_quantity]
+    lines: dict[int, list[int]]
+
+
 class World:
     def __init__(self, client: AsyncClient, company_id: int) -> None:
         self.client = client
@@ -60,6 +70,7 @@ class World:
         self.levels: dict[tuple[int, int], int] = {}
         # (product, warehouse, units, occurred_at) of every sale entry written
         self.sales: list[tuple[int, int, int, datetime]] = []
+        self.orders: dict[int, POrder] = {}
 
     async def _send(self, method: str, path: str, body: Any, status: int = 201) -> Any:
         r = await self.client.request(method, self.base + path, json=body)
@@ -185,6 +196,52 @@ class World:
         self.levels[(product_id, src)] -= qty
         self.levels[(product_id, dst)] = self.levels.get((product_id, dst), 0) + qty
 
+    # --- purchase orders ------------------------------------------------------------------
+    async def purchase_order(
+        self, supplier_id: int, warehouse_id: int, lines: dict[int, int], *, place: bool = True
+    ) -> int:
+        """A purchase order of {product: quantity}, placed unless `place` is false."""
+        body = {
+            "supplier_id": supplier_id,
+            "warehouse_id": warehouse_id,
+            "lines": [{"product_id": p, "quantity": q} for p, q in lines.items()],
+        }
+        oid: int = (await self._send("POST", "/purchase-orders", body))["id"]
+        self.orders[oid] = POrder(
+            oid, supplier_id, warehouse_id, "draft", {p: [q, 0] for p, q in lines.items()}
+        )
+        if place:
+            await self._send("POST", f"/purchase-orders/{oid}/order", None, 200)
+            self.orders[oid].status = "ordered"
+            for pid in lines:
+                self.levels.setdefault((pid, warehouse_id), 0)
+        return oid
+
+    async def receive_order(self, order_id: int, lines: dict[int, int]) -> None:
+        body = {"lines": [{"product_id": p, "quantity": q} for p, q in lines.items()]}
+        await self._send("POST", f"/purchase-orders/{order_id}/receipts", body)
+        order = self.orders[order_id]
+        for pid, qty in lines.items():
+            order.lines[pid][1] += qty
+            pair = (pid, order.warehouse_id)
+            self.levels[pair] = self.levels.get(pair, 0) + qty
+        done = all(q == r for q, r in order.lines.values())
+        order.status = "received" if done else "partially_received"
+
+    async def cancel_order(self, order_id: int) -> None:
+        await self._send("POST", f"/purchase-orders/{order_id}/cancel", None, 200)
+        self.orders[order_id].status = "cancelled"
+
+    def on_order(self, product_id: int, warehouse_id: int) -> int:
+        """SPEC: what `ordered` and `partially_received` orders still expect."""
+        return sum(
+            o.lines[product_id][0] - o.lines[product_id][1]
+            for o in self.orders.values()
+            if o.status in ("ordered", "partially_received")
+            and o.warehouse_id == warehouse_id
+            and product_id in o.lines
+        )
+
     # --- the oracle ----------------------------------------------------------------------
     def expected_supplier(self, product_id: int) -> tuple[PSupplier, PLink] | None:
         links = self.links.get(product_id, [])
@@ -207,6 +264,7 @@ class World:
         default_threshold: int = 10,
         warehouse_id: int | None = None,
         product_type_id: int | None = None,
+        needs_order: bool = False,
     ) -> dict[str, Any]:
         since = now - timedelta(days=window_days)
         sold: dict[tuple[int, int], int] = {}
@@ -235,13 +293,17 @@ class World:
                     continue
                 choice = self.expected_supplier(product.id)
                 lead = (choice[1].lead_time_days or 0) if choice else 0
-                quantity = max(0, threshold - stock + -(-units * lead // window_days))
+                on_order = self.on_order(product.id, wid)
+                quantity = max(0, threshold - stock - on_order + -(-units * lead // window_days))
                 moq = choice[1].min_order_qty if choice else None
                 if moq is not None and moq > 1:
                     quantity = -(-quantity // moq) * moq
                 avg = (Decimal(units) / Decimal(window_days)).quantize(
                     Decimal("0.01"), rounding=ROUND_HALF_UP
                 )
+                if needs_order and quantity == 0:
+                    continue
+                days_left = stock * window_days // units
                 alerts.append(
                     {
                         "product_id": product.id,
@@ -255,6 +317,8 @@ class World:
                         "units_sold": units,
                         "avg_daily_sales": float(avg),
                         "recommended_order_quantity": quantity,
+                        "on_order": on_order,
+                        "order_by": (now.date() + timedelta(days=days_left - lead)).isoformat(),
                         "supplier": None
                         if choice is None
                         else {

@@ -39,6 +39,10 @@ lines = st.lists(
 big_lines = st.lists(
     st.tuples(product_index, warehouse_index, st.integers(1, 80)), min_size=1, max_size=3
 )
+# Purchase order (and receipt) lines: each product at most once.
+order_lines = st.lists(
+    st.tuples(product_index, st.integers(1, 40)), min_size=1, max_size=3, unique_by=lambda t: t[0]
+)
 
 
 class Harness:
@@ -102,6 +106,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.levels: dict[Pair, int] = {}
         self.entries = 0
         self.inactive: set[int] = set()
+        # purchase order id -> (warehouse, status, {product: [quantity, received]})
+        self.orders: dict[int, tuple[int, str, dict[int, list[int]]]] = {}
 
     # -- talking to the app -------------------------------------------------------------
 
@@ -279,6 +285,79 @@ class LedgerMachine(RuleBasedStateMachine):
         assert r.status_code == 204, r.text
         self.inactive.add(pid)
 
+    @rule(picks=order_lines, w=warehouse_index, place=st.booleans())
+    def purchase_order(self, picks: list[tuple[int, int]], w: int, place: bool) -> None:
+        supplier = self._created(f"{self.base}/suppliers", {"name": "S"})
+        wid = self.warehouses[w]
+        lines = {self.products[p]: q for p, q in picks}
+        body = {
+            "supplier_id": supplier,
+            "warehouse_id": wid,
+            "lines": [{"product_id": p, "quantity": q} for p, q in lines.items()],
+        }
+        r = self._post(f"{self.base}/purchase-orders", body)
+        if any(p in self.inactive for p in lines):
+            assert r.status_code == 422, r.text
+            return
+        assert r.status_code == 201, r.text
+        oid = int(r.json()["id"])
+        status = "draft"
+        if place:
+            r = self._post(f"{self.base}/purchase-orders/{oid}/order", None)
+            assert r.status_code == 200, r.text
+            status = "ordered"
+        self.orders[oid] = (wid, status, {p: [q, 0] for p, q in lines.items()})
+
+    def _pick_order(self, index: int) -> int | None:
+        return sorted(self.orders)[index % len(self.orders)] if self.orders else None
+
+    @rule(index=st.integers(0, 50), picks=order_lines, retry=st.booleans())
+    def receive(self, index: int, picks: list[tuple[int, int]], retry: bool) -> None:
+        oid = self._pick_order(index)
+        if oid is None:
+            return
+        wid, status, lines = self.orders[oid]
+        receipt = {self.products[p]: q for p, q in picks}
+        body = {"lines": [{"product_id": p, "quantity": q} for p, q in receipt.items()]}
+        key = {"Idempotency-Key": unique_sku("rk")}
+        path = f"{self.base}/purchase-orders/{oid}/receipts"
+        r = self._post(path, body, headers=key)
+        if retry:  # the same key again: the same answer, applied once
+            again = self._post(path, body, headers=key)
+            assert again.status_code == r.status_code
+            if r.status_code in (201, 409):
+                assert again.json() == r.json()
+        if status not in ("ordered", "partially_received"):
+            assert r.status_code == 409, r.text
+            return
+        if any(p not in lines for p in receipt):
+            assert r.status_code == 422, r.text
+            return
+        if any(q > lines[p][0] - lines[p][1] for p, q in receipt.items()):
+            assert r.status_code == 409, r.text
+            return
+        assert r.status_code == 201, r.text
+        for p, q in receipt.items():
+            lines[p][1] += q
+            self.levels[(p, wid)] = self.levels.get((p, wid), 0) + q
+        self.entries += len(receipt)
+        done = all(q == got for q, got in lines.values())
+        self.orders[oid] = (wid, "received" if done else "partially_received", lines)
+        assert r.json()["purchase_order"]["status"] == self.orders[oid][1]
+
+    @rule(index=st.integers(0, 50))
+    def cancel(self, index: int) -> None:
+        oid = self._pick_order(index)
+        if oid is None:
+            return
+        wid, status, lines = self.orders[oid]
+        r = self._post(f"{self.base}/purchase-orders/{oid}/cancel", None)
+        if status in ("received", "cancelled"):
+            assert r.status_code == 409, r.text
+            return
+        assert r.status_code == 200, r.text
+        self.orders[oid] = (wid, "cancelled", lines)
+
     # -- after every step ---------------------------------------------------------------
 
     @invariant()
@@ -317,6 +396,46 @@ class LedgerMachine(RuleBasedStateMachine):
         stored = {(r.product_id, r.warehouse_id): r.quantity for r in rows if r.quantity}
         assert stored == {pair: q for pair, q in self.levels.items() if q}
         assert entries == self.entries
+        await self._check_orders()
+
+    async def _check_orders(self) -> None:
+        """received <= ordered on every line (as the model says), and every level's
+        on_order is what the open orders still expect."""
+        async with self.harness.engine.connect() as conn:
+            lines = (
+                await conn.execute(
+                    text(
+                        "SELECT o.id, o.status, l.product_id, l.quantity, l.received_quantity "
+                        "FROM purchase_orders AS o JOIN purchase_order_lines AS l "
+                        "ON l.purchase_order_id = o.id WHERE o.company_id = :c"
+                    ),
+                    {"c": self.company},
+                )
+            ).all()
+            on_order = (
+                await conn.execute(
+                    text(
+                        "SELECT product_id, warehouse_id, on_order FROM inventory_levels "
+                        "WHERE company_id = :c AND on_order <> 0"
+                    ),
+                    {"c": self.company},
+                )
+            ).all()
+        stored = {(r.id, r.product_id): (r.status, r.quantity, r.received_quantity) for r in lines}
+        model = {
+            (oid, p): (status, q, got)
+            for oid, (_, status, order_lines) in self.orders.items()
+            for p, (q, got) in order_lines.items()
+        }
+        assert stored == model
+        assert all(r.received_quantity <= r.quantity for r in lines)
+        expected: dict[Pair, int] = {}
+        for wid, status, order_lines in self.orders.values():
+            if status in ("ordered", "partially_received"):
+                for p, (q, got) in order_lines.items():
+                    if q > got:
+                        expected[(p, wid)] = expected.get((p, wid), 0) + q - got
+        assert {(r.product_id, r.warehouse_id): r.on_order for r in on_order} == expected
 
 
 def _run_machine(database_url: str) -> None:

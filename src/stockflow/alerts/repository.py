@@ -12,6 +12,10 @@ catalog's size):
    occurred_at) INCLUDE (delta) WHERE reason = 'sale'`: index-only, whatever the
    history's length. Component lines of bundle sales are `sale` entries of the
    components, so bundle-driven demand is counted with no extra work.
+   Each candidate's `on_order` (units still expected from open purchase orders) is a
+   column of the level row the scan reads anyway, kept by the purchasing transactions
+   that change it (purchasing/repository.py): no order line is read, so the cost does
+   not grow with the number of purchase orders.
 3. The supplier is chosen per alerting product only (`LATERAL ... LIMIT 1` on the
    `product_suppliers` primary key), and the warehouse name is joined last.
 
@@ -40,6 +44,9 @@ docs/benchmarks.md for the numbers):
                                Heap Fetches: 0                      -- ~4 rows a loop
            -> Limit -> Sort -> Nested Loop (product_suppliers by pk, suppliers by pk)
 
+The recommendation subtracts `on_order` before rounding up to `min_order_qty`; `order_by`
+and the `needs_order` filter are derived from these columns in alerts/service.py.
+
 Integer arithmetic is exact: `div()` on numeric truncates exactly (all operands are
 non-negative, so truncation is floor) and ceil(a / b) is div(a + b - 1, b).
 """
@@ -55,7 +62,7 @@ from stockflow.core.database import to_positional
 
 LOW_STOCK_SQL = """
 WITH candidates AS (
-    SELECT l.product_id, l.warehouse_id, l.quantity AS current_stock,
+    SELECT l.product_id, l.warehouse_id, l.quantity AS current_stock, l.on_order,
            COALESCE(l.low_stock_threshold, p.low_stock_threshold, pt.low_stock_threshold,
                     CAST(:default_threshold AS integer)) AS threshold,
            p.name AS product_name, p.sku
@@ -73,7 +80,7 @@ WITH candidates AS (
                                 pt.low_stock_threshold, CAST(:default_threshold AS integer))
 ),
 low AS (
-    SELECT c.product_id, c.warehouse_id, c.current_stock, c.threshold,
+    SELECT c.product_id, c.warehouse_id, c.current_stock, c.on_order, c.threshold,
            c.product_name, c.sku, s.units_sold
     FROM candidates AS c
     CROSS JOIN LATERAL (
@@ -88,7 +95,7 @@ low AS (
 )
 SELECT low.product_id, low.product_name, low.sku,
        low.warehouse_id, w.name AS warehouse_name,
-       low.current_stock, low.threshold, low.units_sold,
+       low.current_stock, low.on_order, low.threshold, low.units_sold,
        div(low.current_stock::numeric * CAST(:window_days AS integer), low.units_sold)
            AS days_until_stockout,
        round(low.units_sold::numeric / CAST(:window_days AS integer), 2) AS avg_daily_sales,
@@ -112,7 +119,7 @@ LEFT JOIN LATERAL (
 CROSS JOIN LATERAL (
     SELECT GREATEST(
         0,
-        low.threshold - low.current_stock
+        low.threshold - low.current_stock - low.on_order
         + div(low.units_sold::numeric * COALESCE(sup.lead_time_days, 0)
               + CAST(:window_days AS integer) - 1,
               CAST(:window_days AS integer))

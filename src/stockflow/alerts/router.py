@@ -53,6 +53,10 @@ async def low_stock_report(
     product_type_id: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="Only products of this type.")
     ] = None,
+    needs_order: Annotated[
+        bool,
+        Query(description="true: only alerts whose recommended_order_quantity is above 0."),
+    ] = False,
 ) -> Response:
     # Pre-serialized (the declared model still documents it): thousands of alerts would
     # otherwise be validated and serialized twice more by FastAPI.
@@ -61,5 +65,6 @@ async def low_stock_report(
         window_days=window_days,
         warehouse_id=warehouse_id,
         product_type_id=product_type_id,
+        needs_order=needs_order,
     )
     return Response(body, media_type="application/json")

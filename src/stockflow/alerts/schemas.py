@@ -22,6 +22,8 @@ class LowStockAlert(Schema):
     units_sold: int
     avg_daily_sales: float
     recommended_order_quantity: int
+    on_order: int
+    order_by: str
     supplier: AlertSupplier | None
 
 

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic_core import to_json
@@ -22,30 +22,36 @@ class AlertService:
         window_days: int,
         warehouse_id: int | None = None,
         product_type_id: int | None = None,
+        needs_order: bool = False,
         now: datetime | None = None,
     ) -> bytes:
         """SPEC's low-stock report as the JSON the endpoint sends (`LowStockReport`'s
         shape). The window is (now - window_days x 24 h, now]. Thousands of alerts go
         as plain dicts straight to JSON, not through validated models."""
         with metrics.REPORT_DURATION.time():
-            alerts = await self._alerts(
+            alerts = await self.alerts(
                 company_id,
                 window_days=window_days,
                 warehouse_id=warehouse_id,
                 product_type_id=product_type_id,
+                needs_order=needs_order,
                 now=now,
             )
         return to_json({"alerts": alerts, "total_alerts": len(alerts)})
 
-    async def _alerts(
+    async def alerts(
         self,
         company_id: int,
         *,
         window_days: int,
         warehouse_id: int | None = None,
         product_type_id: int | None = None,
+        needs_order: bool = False,
         now: datetime | None = None,
     ) -> list[dict[str, Any]]:
+        """The report's alerts as dicts in `LowStockAlert`'s shape, in the report's
+        order (also what purchasing drafts orders from: one implementation of the
+        formulas)."""
         await require_owned(self.repo.session, Warehouse, company_id, warehouse_id)
         await require_owned(self.repo.session, ProductType, company_id, product_type_id)
         now = now or datetime.now(UTC)
@@ -60,10 +66,24 @@ class AlertService:
                 product_type_id=product_type_id,
             )
         )
-        return [_alert(row) for row in rows]
+        today = now.date()
+        alerts = [_alert(row, today) for row in rows]
+        if needs_order:
+            return [a for a in alerts if a["recommended_order_quantity"] > 0]
+        return alerts
 
 
-def _alert(r: Any) -> dict[str, Any]:
+def _order_by(today: date, days_until_stockout: int, lead_time_days: int) -> str:
+    """today + (days_until_stockout - lead_time_days) days, clamped to the calendar's
+    range (a level that sells one unit a year lasts longer than year 9999)."""
+    offset = days_until_stockout - lead_time_days
+    try:
+        return (today + timedelta(days=offset)).isoformat()
+    except OverflowError:
+        return (date.max if offset > 0 else date.min).isoformat()
+
+
+def _alert(r: Any, today: date) -> dict[str, Any]:
     """One alert in `LowStockAlert`'s field order (and `AlertSupplier`'s)."""
     supplier = None
     if r["supplier_id"] is not None:
@@ -85,5 +105,7 @@ def _alert(r: Any) -> dict[str, Any]:
         "units_sold": int(r["units_sold"]),
         "avg_daily_sales": float(r["avg_daily_sales"]),
         "recommended_order_quantity": int(r["recommended_order_quantity"]),
+        "on_order": int(r["on_order"]),
+        "order_by": _order_by(today, int(r["days_until_stockout"]), r["lead_time_days"] or 0),
         "supplier": supplier,
     }

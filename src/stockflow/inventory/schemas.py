@@ -14,6 +14,9 @@ class InventoryLevelRead(Schema):
         "product's, its type's or the default threshold applies)."
     )
     updated_at: datetime
+    on_order: int = Field(
+        description="Units still expected here from ordered or partially received purchase orders."
+    )
 
 
 class ThresholdUpdate(Schema):

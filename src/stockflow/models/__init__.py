@@ -7,6 +7,7 @@ from stockflow.models.company import ApiKey, Company
 from stockflow.models.idempotency import IdempotencyRecord
 from stockflow.models.inventory import InventoryLevel, LedgerEntry
 from stockflow.models.limits import RateLimitBucket
+from stockflow.models.purchasing import PurchaseOrder, PurchaseOrderLine
 from stockflow.models.supplier import ProductSupplier, Supplier
 from stockflow.models.warehouse import Warehouse
 
@@ -22,6 +23,8 @@ __all__ = [
     "ProductSupplier",
     "ProductType",
     "RateLimitBucket",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
     "Supplier",
     "Warehouse",
 ]

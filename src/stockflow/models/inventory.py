@@ -38,6 +38,7 @@ class InventoryLevel(Base):
         ),
         CheckConstraint("quantity >= 0", name="quantity_not_negative"),
         CheckConstraint("low_stock_threshold >= 0", name="threshold_not_negative"),
+        CheckConstraint("on_order >= 0", name="on_order_not_negative"),
         Index("ix_inventory_levels_company_id_product_id", "company_id", "product_id"),
         Index("ix_inventory_levels_warehouse_id", "warehouse_id"),
         # The low-stock report starts from the levels that sold inside its window.
@@ -57,6 +58,11 @@ class InventoryLevel(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
+    # Units still expected here from `ordered` or `partially_received` purchase orders
+    # (quantity - received_quantity over their lines). Kept by the purchasing
+    # transactions that change it (order placed, receipt, cancel), under this row's lock,
+    # so the low-stock report reads it with the level and never scans order lines.
+    on_order: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
 
 
 _SIGN_RULE = " OR ".join(

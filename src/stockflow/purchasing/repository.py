@@ -1,0 +1,361 @@
+"""Purchase orders' SQL, and the one place that moves `inventory_levels.on_order`.
+
+Lock order (so purchasing can never deadlock with itself or with the ledger writer):
+the purchase order row first (`FOR UPDATE`), then levels in (product, warehouse) order.
+The ledger writer takes only level locks, in that same order, and never an order's, so
+no transaction ever waits for an order while holding a level. A receipt's `on_order`
+update touches only levels that `write_entries` has just locked in the same transaction.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Select, delete, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from stockflow.models import (
+    Product,
+    ProductSupplier,
+    PurchaseOrder,
+    PurchaseOrderLine,
+)
+
+# Creates the missing levels of a placed order at 0, then locks them all in (product,
+# warehouse) order, as the ledger writer does (see ledger/repository.py on why an insert
+# taken in sorted order and a sorted FOR UPDATE cannot form a cycle).
+_ENSURE_LEVELS = text(
+    """
+    INSERT INTO inventory_levels (company_id, product_id, warehouse_id)
+    SELECT :company_id, p, :warehouse_id
+    FROM unnest(CAST(:products AS bigint[])) AS p
+    ORDER BY p
+    ON CONFLICT (product_id, warehouse_id) DO NOTHING
+    """
+)
+
+_LOCK_LEVELS = text(
+    """
+    SELECT l.product_id FROM inventory_levels AS l
+    WHERE l.company_id = :company_id AND l.warehouse_id = :warehouse_id
+      AND l.product_id = ANY(CAST(:products AS bigint[]))
+    ORDER BY l.product_id, l.warehouse_id
+    FOR UPDATE OF l
+    """
+)
+
+# Adds signed amounts to `on_order`; callers hold the rows' locks already.
+_MOVE_ON_ORDER = text(
+    """
+    UPDATE inventory_levels AS l
+    SET on_order = l.on_order + t.d
+    FROM unnest(CAST(:products AS bigint[]), CAST(:deltas AS bigint[])) AS t(p, d)
+    WHERE l.company_id = :company_id AND l.warehouse_id = :warehouse_id
+      AND l.product_id = t.p
+    """
+)
+
+
+# A receipt's lines and the levels' on_order in one round trip (a data-modifying CTE
+# always runs to completion).
+_RECEIVE = text(
+    """
+    WITH received AS (
+        UPDATE purchase_order_lines AS ol
+        SET received_quantity = ol.received_quantity + t.q
+        FROM unnest(CAST(:products AS bigint[]), CAST(:units AS bigint[])) AS t(p, q)
+        WHERE ol.purchase_order_id = :order_id AND ol.product_id = t.p
+    )
+    UPDATE inventory_levels AS l
+    SET on_order = l.on_order - t.q
+    FROM unnest(CAST(:products AS bigint[]), CAST(:units AS bigint[])) AS t(p, q)
+    WHERE l.company_id = :company_id AND l.warehouse_id = :warehouse_id AND l.product_id = t.p
+    """
+)
+
+
+@dataclass(frozen=True)
+class NewLine:
+    product_id: int
+    quantity: int
+    unit_cost: Decimal | None
+
+
+@dataclass(frozen=True)
+class OrderQuery:
+    status: str | None = None
+    supplier_id: int | None = None
+    warehouse_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ProductState:
+    id: int
+    is_active: bool
+    is_bundle: bool
+
+
+class PurchasingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(
+        self, company_id: int, order_id: int, *, lock: bool = False
+    ) -> PurchaseOrder | None:
+        stmt = select(PurchaseOrder).where(
+            PurchaseOrder.company_id == company_id, PurchaseOrder.id == order_id
+        )
+        if lock:
+            stmt = stmt.with_for_update()
+        result = await self.session.scalars(stmt, execution_options={"populate_existing": True})
+        return result.one_or_none()
+
+    async def lines(self, order_ids: Sequence[int]) -> dict[int, list[PurchaseOrderLine]]:
+        """Each order's lines in the order they were given."""
+        found: dict[int, list[PurchaseOrderLine]] = {i: [] for i in order_ids}
+        if not order_ids:
+            return found
+        rows = await self.session.scalars(
+            select(PurchaseOrderLine)
+            .where(PurchaseOrderLine.purchase_order_id.in_(list(order_ids)))
+            .order_by(PurchaseOrderLine.purchase_order_id, PurchaseOrderLine.position),
+            execution_options={"populate_existing": True},
+        )
+        for line in rows:
+            found[line.purchase_order_id].append(line)
+        return found
+
+    async def add(
+        self,
+        company_id: int,
+        supplier_id: int,
+        warehouse_id: int,
+        reference: str | None,
+        expected_at: datetime | None,
+    ) -> PurchaseOrder:
+        order = PurchaseOrder(
+            company_id=company_id,
+            supplier_id=supplier_id,
+            warehouse_id=warehouse_id,
+            status="draft",
+            reference=reference,
+            expected_at=expected_at,
+        )
+        self.session.add(order)
+        await self.session.flush()
+        await self.session.refresh(order)
+        return order
+
+    async def replace_lines(self, company_id: int, order_id: int, lines: Sequence[NewLine]) -> None:
+        await self.session.execute(
+            delete(PurchaseOrderLine).where(PurchaseOrderLine.purchase_order_id == order_id)
+        )
+        await self.session.execute(
+            insert(PurchaseOrderLine),
+            [
+                {
+                    "purchase_order_id": order_id,
+                    "company_id": company_id,
+                    "product_id": ln.product_id,
+                    "position": i,
+                    "quantity": ln.quantity,
+                    "received_quantity": 0,
+                    "unit_cost": ln.unit_cost,
+                }
+                for i, ln in enumerate(lines)
+            ],
+        )
+
+    async def update_order(self, order: PurchaseOrder, values: dict[str, object]) -> PurchaseOrder:
+        await self.session.execute(
+            update(PurchaseOrder)
+            .where(PurchaseOrder.id == order.id)
+            .values(**values, updated_at=func.now())
+        )
+        await self.session.refresh(order)
+        return order
+
+    async def receive(
+        self, company_id: int, order_id: int, warehouse_id: int, received: dict[int, int]
+    ) -> None:
+        """Add `received` (product -> units) to the order's lines and take it off the
+        levels' on_order, in one statement (the caller holds the order's and the levels'
+        locks)."""
+        products = sorted(received)
+        await self.session.execute(
+            _RECEIVE,
+            {
+                "company_id": company_id,
+                "order_id": order_id,
+                "warehouse_id": warehouse_id,
+                "products": products,
+                "units": [received[p] for p in products],
+            },
+        )
+
+    async def set_status(self, order: PurchaseOrder, status: str) -> None:
+        """Store `status` without reading the order back (its other columns are unchanged)."""
+        await self.session.execute(
+            update(PurchaseOrder)
+            .where(PurchaseOrder.id == order.id)
+            .values(status=status, updated_at=func.now())
+            .execution_options(synchronize_session=False)
+        )
+        set_committed_value(order, "status", status)
+
+    async def list_after(
+        self, company_id: int, query: OrderQuery, after_id: int | None, limit: int
+    ) -> list[PurchaseOrder]:
+        stmt: Select[PurchaseOrder] = select(PurchaseOrder).where(
+            PurchaseOrder.company_id == company_id
+        )
+        if query.status is not None:
+            stmt = stmt.where(PurchaseOrder.status == query.status)
+        if query.supplier_id is not None:
+            stmt = stmt.where(PurchaseOrder.supplier_id == query.supplier_id)
+        if query.warehouse_id is not None:
+            stmt = stmt.where(PurchaseOrder.warehouse_id == query.warehouse_id)
+        if after_id is not None:
+            stmt = stmt.where(PurchaseOrder.id > after_id)
+        return list(await self.session.scalars(stmt.order_by(PurchaseOrder.id).limit(limit)))
+
+    async def products(self, company_id: int, ids: Sequence[int]) -> dict[int, ProductState]:
+        rows = await self.session.execute(
+            select(Product.id, Product.is_active, Product.is_bundle).where(
+                Product.company_id == company_id, Product.id.in_(sorted(set(ids)))
+            )
+        )
+        return {r.id: ProductState(r.id, r.is_active, r.is_bundle) for r in rows}
+
+    async def link_terms(
+        self, company_id: int, supplier_id: int, product_ids: Sequence[int]
+    ) -> dict[int, tuple[Decimal | None, int | None]]:
+        """product -> (unit_cost, lead_time_days) of the supplier's links to them."""
+        rows = await self.session.execute(
+            select(
+                ProductSupplier.product_id,
+                ProductSupplier.unit_cost,
+                ProductSupplier.lead_time_days,
+            ).where(
+                ProductSupplier.company_id == company_id,
+                ProductSupplier.supplier_id == supplier_id,
+                ProductSupplier.product_id.in_(sorted(set(product_ids))),
+            )
+        )
+        return {r.product_id: (r.unit_cost, r.lead_time_days) for r in rows}
+
+    async def link_costs(
+        self, company_id: int, pairs: Sequence[tuple[int, int]]
+    ) -> dict[tuple[int, int], Decimal | None]:
+        """(supplier, product) -> the link's unit_cost, for the links among `pairs`."""
+        if not pairs:
+            return {}
+        rows = await self.session.execute(
+            select(
+                ProductSupplier.supplier_id, ProductSupplier.product_id, ProductSupplier.unit_cost
+            ).where(
+                ProductSupplier.company_id == company_id,
+                ProductSupplier.product_id.in_(sorted({p for _, p in pairs})),
+            )
+        )
+        wanted = set(pairs)
+        return {
+            (r.supplier_id, r.product_id): r.unit_cost
+            for r in rows
+            if (r.supplier_id, r.product_id) in wanted
+        }
+
+    async def add_drafts(
+        self, company_id: int, drafts: Sequence[tuple[int, int, Sequence[NewLine]]]
+    ) -> list[tuple[PurchaseOrder, list[PurchaseOrderLine]]]:
+        """Insert draft orders (supplier, warehouse, lines) with null reference and
+        expected_at: two statements however many there are."""
+        if not drafts:
+            return []
+        orders = list(
+            await self.session.scalars(
+                insert(PurchaseOrder).returning(PurchaseOrder, sort_by_parameter_order=True),
+                [
+                    {
+                        "company_id": company_id,
+                        "supplier_id": supplier_id,
+                        "warehouse_id": warehouse_id,
+                        "status": "draft",
+                    }
+                    for supplier_id, warehouse_id, _ in drafts
+                ],
+            )
+        )
+        params = [
+            {
+                "purchase_order_id": order.id,
+                "company_id": company_id,
+                "product_id": ln.product_id,
+                "position": i,
+                "quantity": ln.quantity,
+                "received_quantity": 0,
+                "unit_cost": ln.unit_cost,
+            }
+            for order, (_, _, lines) in zip(orders, drafts, strict=True)
+            for i, ln in enumerate(lines)
+        ]
+        inserted = await self.session.scalars(
+            insert(PurchaseOrderLine).returning(PurchaseOrderLine, sort_by_parameter_order=True),
+            params,
+        )
+        by_order: dict[int, list[PurchaseOrderLine]] = {o.id: [] for o in orders}
+        for line in inserted:
+            by_order[line.purchase_order_id].append(line)
+        return [(o, by_order[o.id]) for o in orders]
+
+    async def drafted_pairs(self, company_id: int) -> set[tuple[int, int]]:
+        """(product, warehouse) pairs on the company's draft orders."""
+        rows = await self.session.execute(
+            select(PurchaseOrderLine.product_id, PurchaseOrder.warehouse_id)
+            .join(
+                PurchaseOrder,
+                PurchaseOrder.id == PurchaseOrderLine.purchase_order_id,
+            )
+            .where(PurchaseOrder.company_id == company_id, PurchaseOrder.status == "draft")
+        )
+        return {(r.product_id, r.warehouse_id) for r in rows}
+
+    async def lock_company_drafting(self, company_id: int) -> None:
+        """Serialise from-alerts runs of one company (transaction-scoped advisory lock),
+        so two concurrent runs cannot both draft the same alert."""
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended('purchasing.from-alerts', :c))"),
+            {"c": company_id},
+        )
+
+    async def lock_levels(
+        self, company_id: int, warehouse_id: int, product_ids: Sequence[int], *, ensure: bool
+    ) -> None:
+        """Lock (creating them at 0 first when `ensure`) the order's levels in the
+        ledger's order."""
+        products = sorted(set(product_ids))
+        params = {"company_id": company_id, "warehouse_id": warehouse_id, "products": products}
+        if ensure:
+            await self.session.execute(_ENSURE_LEVELS, params)
+        await self.session.execute(_LOCK_LEVELS, params)
+
+    async def move_on_order(
+        self, company_id: int, warehouse_id: int, deltas: dict[int, int]
+    ) -> None:
+        """Add `deltas` (product -> signed units) to the levels' on_order; the caller holds
+        the levels' locks."""
+        moves = {p: d for p, d in deltas.items() if d}
+        if not moves:
+            return
+        products = sorted(moves)
+        await self.session.execute(
+            _MOVE_ON_ORDER,
+            {
+                "company_id": company_id,
+                "warehouse_id": warehouse_id,
+                "products": products,
+                "deltas": [moves[p] for p in products],
+            },
+        )
