@@ -21,6 +21,8 @@ from bench import workers
 from bench.client import HttpConnection
 from stockflow.alerts.repository import LOW_STOCK_SQL
 from stockflow.core.database import to_positional
+from stockflow.events import low_stock as events_low_stock
+from stockflow.events import outbox as events_outbox
 from stockflow.ledger import repository as ledger_repository
 
 ADMIN_TOKEN = "bench-admin-token"  # noqa: S105 - a throwaway server
@@ -259,6 +261,10 @@ async def n_plus_1_report(
 _REFERENCES_SQL, _REFERENCES_PARAMS = to_positional(ledger_repository._REFERENCES.text)
 _LOCK_SQL, _LOCK_PARAMS = to_positional(ledger_repository._LOCK_LEVELS.text)
 _WRITE_SQL, _WRITE_PARAMS = to_positional(ledger_repository._WRITE.text)
+# With events on, the writer also inserts the request's stock.changed event and flips the
+# level's low-stock alert: the baseline sends the same two statements.
+_EVENT_SQL, _EVENT_PARAMS = to_positional(events_outbox._INSERT.text)
+_ALERTS_SQL, _ALERTS_PARAMS = to_positional(events_low_stock._TRANSITIONS.text)
 
 
 def _args(names: list[str], values: dict[str, Any]) -> list[Any]:
@@ -290,7 +296,16 @@ async def sale_sql(conn: asyncpg.Connection, company_id: int, pair: tuple[int, i
             after=[quantity],
             bundles=[None],
         )
-        await conn.fetch(_WRITE_SQL, *_args(_WRITE_PARAMS, values))
+        entries = await conn.fetch(_WRITE_SQL, *_args(_WRITE_PARAMS, values))
+        event = {
+            "reason": "sale",
+            "reference": None,
+            "entries": [{k: str(v) for k, v in dict(e).items()} for e in entries],
+        }
+        values.update(types=["stock.changed"], datas=[json.dumps(event)])
+        await conn.execute(_EVENT_SQL, *_args(_EVENT_PARAMS, values))
+        values.update(default_threshold=DEFAULT_THRESHOLD)
+        await conn.fetch(_ALERTS_SQL, *_args(_ALERTS_PARAMS, values))
 
 
 class SaleLoad:

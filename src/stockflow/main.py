@@ -23,6 +23,9 @@ from stockflow.core.logging import RequestContextMiddleware, configure_logging
 from stockflow.core.openapi import API_DESCRIPTION, install_openapi, operation_id
 from stockflow.core.reliability import install_reliability
 from stockflow.core.settings import Settings, get_settings
+from stockflow.events.retention import RETENTION_JOB
+from stockflow.events.router import router as events_router
+from stockflow.events.sequencer import SEQUENCER_JOB
 from stockflow.inventory.router import router as inventory_router
 from stockflow.ledger.router import router as ledger_router
 from stockflow.me.router import router as me_router
@@ -32,6 +35,8 @@ from stockflow.products.router import router as products_router
 from stockflow.purchasing.router import router as purchasing_router
 from stockflow.suppliers.router import router as suppliers_router
 from stockflow.warehouses.router import router as warehouses_router
+from stockflow.webhooks.delivery import DELIVERY_JOB
+from stockflow.webhooks.router import router as webhooks_router
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +53,8 @@ RESOURCE_ROUTERS = [
     api_keys_router,
     me_router,
     purchasing_router,
+    events_router,
+    webhooks_router,
 ]
 
 
@@ -55,6 +62,9 @@ RESOURCE_ROUTERS = [
 # periodic work (sweeps, deliveries) adds its `Job` here.
 BACKGROUND_JOBS: list[Job] = [
     Job("api_key_usage", flush_key_usage, interval_seconds=20.0, batch_size=10**9),
+    SEQUENCER_JOB,
+    RETENTION_JOB,
+    DELIVERY_JOB,
 ]
 BACKGROUND_JOBS.append(purge_job(get_settings()))
 

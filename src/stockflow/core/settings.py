@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     # in transaction-pooling mode (< 1.21, as Debian 12 ships) set 0: statements are then
     # prepared per use under unique names, never reused on another server connection.
     db_statement_cache_size: int = Field(default=100, ge=0)
+    # Events and webhooks (events/, webhooks/).
+    event_retention_days: int = Field(default=30, ge=1)
+    webhook_allow_private: bool = False
+    webhook_max_attempts: int = Field(default=10, ge=1, le=100)
+    webhook_retry_base_seconds: float = Field(default=10.0, ge=0)
 
 
 @lru_cache

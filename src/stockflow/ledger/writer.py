@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockflow.core import metrics
+from stockflow.events.stock import record_stock_change
 from stockflow.ledger.exceptions import insufficient_stock
 from stockflow.ledger.repository import EntryLine, EntryRow, LedgerRepository, Pair
 
@@ -45,6 +46,9 @@ async def write_entries(
         after.append(quantity)
     sold = {(ln.product_id, ln.warehouse_id) for ln in lines if ln.reason == "sale"}
     changed = {pair: q for pair, q in running.items() if q != levels.get(pair) or pair in sold}
-    rows = await repo.write(company_id, changed, sold, lines, after, occurred_at, reference)
+    entries = await repo.write(company_id, changed, sold, lines, after, occurred_at, reference)
     metrics.record_ledger_entries(ln.reason for ln in lines)
-    return rows
+    # The outbox: the request's stock.changed event and the low-stock alert flips, in
+    # this transaction and under the level locks taken above.
+    await record_stock_change(session, company_id, entries, reference)
+    return entries

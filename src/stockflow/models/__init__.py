@@ -4,6 +4,7 @@
 from stockflow.models.base import Base
 from stockflow.models.catalog import BundleComponent, Product, ProductType
 from stockflow.models.company import ApiKey, Company
+from stockflow.models.events import Event, Webhook, WebhookDelivery
 from stockflow.models.idempotency import IdempotencyRecord
 from stockflow.models.inventory import InventoryLevel, LedgerEntry
 from stockflow.models.limits import RateLimitBucket
@@ -16,6 +17,7 @@ __all__ = [
     "Base",
     "BundleComponent",
     "Company",
+    "Event",
     "IdempotencyRecord",
     "InventoryLevel",
     "LedgerEntry",
@@ -27,4 +29,6 @@ __all__ = [
     "PurchaseOrderLine",
     "Supplier",
     "Warehouse",
+    "Webhook",
+    "WebhookDelivery",
 ]

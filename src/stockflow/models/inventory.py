@@ -2,6 +2,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKeyConstraint,
@@ -63,6 +64,11 @@ class InventoryLevel(Base):
     # transactions that change it (order placed, receipt, cancel), under this row's lock,
     # so the low-stock report reads it with the level and never scans order lines.
     on_order: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
+    # Whether this level's low-stock alert is open (events/low_stock.py opens and
+    # resolves it in the ledger writer's transaction, under the level's row lock).
+    low_stock_open: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default=text("false")
+    )
 
 
 _SIGN_RULE = " OR ".join(

@@ -9,6 +9,8 @@ from stockflow.bundles.repository import BundleRepository
 from stockflow.bundles.schemas import ComponentRead
 from stockflow.core.pagination import Page, PageParams, page_of
 from stockflow.core.tenancy import require_owned
+from stockflow.events.low_stock import resolve_product
+from stockflow.events.outbox import emit
 from stockflow.ledger.repository import EntryLine, LedgerRepository
 from stockflow.ledger.writer import write_entries
 from stockflow.models import Product, ProductType, Warehouse
@@ -52,9 +54,11 @@ class ProductService:
             include={"name", "sku", "price", "product_type_id", "low_stock_threshold", "is_bundle"}
         )
         product = await self._insert(company_id, fields)
+        read = ProductRead.model_validate(product)
+        await emit(self.session, company_id, "product.created", read)
         if data.warehouse_id is not None and not product.is_bundle:
             await self._stock_initially(product, data.warehouse_id, data.initial_quantity)
-        return ProductRead.model_validate(product)
+        return read
 
     async def list_page(
         self, company_id: int, filters: ProductFilter, params: PageParams
@@ -99,17 +103,29 @@ class ProductService:
         sku = changes.get("sku")
         if sku is not None and await self.repo.sku_taken(sku, except_id=product.id):
             raise duplicate_sku(sku)
+        was_active = product.is_active
         for name, value in changes.items():
             setattr(product, name, value)
         await self._flush_guarding_sku(sku or product.sku)
         await self.session.refresh(product)
-        return ProductRead.model_validate(product)
+        read = ProductRead.model_validate(product)
+        await self._emit_change(company_id, read, was_active)
+        return read
+
+    async def _emit_change(self, company_id: int, read: ProductRead, was_active: bool) -> None:
+        if was_active and not read.is_active:
+            await emit(self.session, company_id, "product.deactivated", read)
+            await resolve_product(self.session, company_id, read.id)
+        else:
+            await emit(self.session, company_id, "product.updated", read)
 
     async def deactivate(self, company_id: int, product_id: int) -> None:
         product = await self._get(company_id, product_id)
         if product.is_active:
             product.is_active = False
             await self.session.flush()
+            await self.session.refresh(product)
+            await self._emit_change(company_id, ProductRead.model_validate(product), True)
 
     async def _get(self, company_id: int, product_id: int) -> Product:
         product = await self.repo.get(company_id, product_id)

@@ -1,0 +1,65 @@
+"""The outbox writer: services call `emit` inside the request's transaction, so an event
+exists exactly when the change it describes commits (a rollback takes both away)."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from pydantic import BaseModel, TypeAdapter
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+# Every type a consumer can see or subscribe to (SPEC "Events").
+EVENT_TYPES: Final = (
+    "stock.changed",
+    "product.created",
+    "product.updated",
+    "product.deactivated",
+    "purchase_order.updated",
+    "reservation.updated",
+    "low_stock.opened",
+    "low_stock.resolved",
+)
+
+EventData = BaseModel | Mapping[str, Any]
+
+_JSON: TypeAdapter[Any] = TypeAdapter(Any)
+
+_INSERT = text(
+    """
+    INSERT INTO events (company_id, type, data)
+    SELECT :company_id, t.type, t.data
+    FROM unnest(CAST(:types AS text[]), CAST(:datas AS jsonb[])) WITH ORDINALITY AS t(type, data, n)
+    ORDER BY t.n
+    """
+)
+
+
+def _as_json(data: EventData) -> str:
+    # Decimals become strings and datetimes ISO 8601, as the API's own responses have them.
+    if isinstance(data, BaseModel):
+        return data.model_dump_json()
+    return _JSON.dump_json(dict(data)).decode()
+
+
+async def emit(session: AsyncSession, company_id: int, type: str, data: EventData) -> None:
+    """Write one event of `type` (one of EVENT_TYPES) in the session's transaction."""
+    await emit_many(session, company_id, [(type, data)])
+
+
+async def emit_many(
+    session: AsyncSession, company_id: int, events: Sequence[tuple[str, EventData]]
+) -> None:
+    """Write several events in one statement, in the order given."""
+    if not events:
+        return
+    for type_, _ in events:
+        if type_ not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {type_!r}")
+    await session.execute(
+        _INSERT,
+        {
+            "company_id": company_id,
+            "types": [t for t, _ in events],
+            "datas": [_as_json(d) for _, d in events],
+        },
+    )
