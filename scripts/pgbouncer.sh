@@ -38,7 +38,7 @@ pool_mode = transaction
 max_client_conn = 1000
 default_pool_size = 20
 server_reset_query =
-ignore_startup_parameters = extra_float_digits,options,plan_cache_mode,application_name
+ignore_startup_parameters = extra_float_digits,options,plan_cache_mode,application_name,statement_timeout
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 INI
