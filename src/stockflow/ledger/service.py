@@ -51,7 +51,7 @@ def _check_signs(data: MovementCreate) -> None:
             )
 
 
-def _check_occurred_at(occurred_at: datetime | None) -> None:
+def check_occurred_at(occurred_at: datetime | None) -> None:
     if occurred_at is None:
         return
     if occurred_at > datetime.now(UTC) + MAX_FUTURE:
@@ -93,7 +93,7 @@ class LedgerService:
         """Validate a movement, explode bundle sales into component sales and write it
         all in the request's transaction (all lines or none)."""
         _check_signs(data)
-        _check_occurred_at(data.occurred_at)
+        check_occurred_at(data.occurred_at)
         products = await self._references(
             company_id,
             [ln.product_id for ln in data.lines],

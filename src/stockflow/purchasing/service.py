@@ -19,7 +19,7 @@ from stockflow.core.pagination import Page, PageParams, page_of
 from stockflow.core.tenancy import require_owned
 from stockflow.ledger.repository import EntryLine
 from stockflow.ledger.schemas import LedgerEntryRead
-from stockflow.ledger.service import EARLIEST, MAX_FUTURE
+from stockflow.ledger.service import check_occurred_at
 from stockflow.ledger.writer import write_entries
 from stockflow.models import PurchaseOrder, PurchaseOrderLine, Supplier, Warehouse
 from stockflow.models.purchasing import OPEN_STATUSES
@@ -58,18 +58,6 @@ def _read(
             for line in lines
         ],
     )
-
-
-def _check_occurred_at(occurred_at: datetime | None) -> None:
-    # The same bounds as stock movements (SPEC: "occurred_at as for movements").
-    if occurred_at is None:
-        return
-    if occurred_at > datetime.now(UTC) + MAX_FUTURE:
-        raise invalid(
-            "occurred_at may be at most 5 minutes in the future.", ["body", "occurred_at"]
-        )
-    if occurred_at < EARLIEST:
-        raise invalid("occurred_at must be in 1900 or later.", ["body", "occurred_at"])
 
 
 class PurchasingService:
@@ -153,7 +141,8 @@ class PurchasingService:
         written by the ledger writer in this transaction, and the lines' received
         quantities with them. The order's row lock serialises racing receipts, so the
         outstanding quantities checked here are the ones written."""
-        _check_occurred_at(data.occurred_at)
+        # The same bounds as stock movements (SPEC: "occurred_at as for movements").
+        check_occurred_at(data.occurred_at)
         order = await self._get(company_id, order_id, lock=True)
         if order.status not in OPEN_STATUSES:
             raise wrong_status(order.id, order.status, "received against")
