@@ -41,11 +41,14 @@ def hook_settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-async def hook_app(committed_app: FastAPI, engine: AsyncEngine, hook_settings: Settings) -> FastAPI:
-    """An app that allows loopback receivers, on the real pool (committed_app cleans up)."""
+async def hook_app(
+    committed_app: FastAPI, app_engine: AsyncEngine, hook_settings: Settings
+) -> FastAPI:
+    """An app that allows loopback receivers, on the real pool (committed_app cleans up),
+    as the app's role: row-level security applies to the requests and the jobs."""
     app = create_app(hook_settings)
-    app.state.engine = engine
-    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.engine = app_engine
+    app.state.sessionmaker = create_sessionmaker(app_engine)
     app.state.admin_token = ADMIN_TOKEN
     return app
 
@@ -337,7 +340,7 @@ async def test_two_instances_never_attempt_one_delivery_at_once(
 
 
 async def test_pending_deliveries_survive_a_restart(
-    hook_app: FastAPI, hook_client: AsyncClient, hook_settings: Settings, engine: AsyncEngine
+    hook_app: FastAPI, hook_client: AsyncClient, hook_settings: Settings, app_engine: AsyncEngine
 ) -> None:
     client = hook_client
     c, w, p = await _company_with_stock(client)
@@ -345,8 +348,8 @@ async def test_pending_deliveries_survive_a_restart(
 
     def started_app() -> FastAPI:
         app = create_app(running)
-        app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.engine = app_engine
+        app.state.sessionmaker = create_sessionmaker(app_engine)
         app.state.admin_token = ADMIN_TOKEN
         return app
 

@@ -401,7 +401,7 @@ class LedgerMachine(RuleBasedStateMachine):
     async def _check_orders(self) -> None:
         """received <= ordered on every line (as the model says), and every level's
         on_order is what the open orders still expect."""
-        async with self.harness.engine.connect() as conn:
+        async with self.harness.owner.connect() as conn:
             lines = (
                 await conn.execute(
                     text(
