@@ -36,7 +36,7 @@ format: install
 	$(BIN)/ruff check --fix src tests bench alembic
 	$(BIN)/ruff format src tests bench alembic
 
-bench: install ## QUICK=1 for the short run
+bench: install pgbouncer ## QUICK=1 for the short run
 	$(BIN)/python -m bench $(if $(QUICK),--quick,)
 
 profile: install ## py-spy on the workers under the 32-client sale load: bench/results/profile/

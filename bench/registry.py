@@ -53,6 +53,7 @@ MODULES = [
     "bench.writes",
     "bench.mixed",
     "bench.rls",
+    "bench.pgbouncer_sales",
 ]
 
 

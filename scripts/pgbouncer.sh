@@ -52,11 +52,19 @@ ignore_startup_parameters = extra_float_digits,options,plan_cache_mode,applicati
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 INI
-# pgbouncer refuses to run as root; run it as the owner of the folder instead.
+# pgbouncer refuses to run as root: run it as the owner of the upstream's socket folder
+# when that is a Unix socket (the embedded server's folder is private to its owner), else
+# as a `pgbouncer` system user.
 if [ "$(id -u)" = 0 ]; then
-    id -u pgbouncer >/dev/null 2>&1 || useradd --system --no-create-home pgbouncer 2>/dev/null || true
-    chown -R pgbouncer "$dir"
-    su -s /bin/sh pgbouncer -c "$bin -d $dir/pgbouncer.ini" >&2
+    runas=pgbouncer
+    if [[ "$host" == /* ]] && [ "$(stat -c %u "$host")" != 0 ]; then
+        runas=$(stat -c %U "$host")
+    fi
+    if [ "$runas" = pgbouncer ]; then
+        id -u pgbouncer >/dev/null 2>&1 || useradd --system --no-create-home pgbouncer 2>/dev/null || true
+    fi
+    chown -R "$runas" "$dir"
+    su -s /bin/sh "$runas" -c "$bin -d $dir/pgbouncer.ini" >&2
 else
     "$bin" -d "$dir/pgbouncer.ini" >&2
 fi
