@@ -60,12 +60,27 @@ async def _company_with_data(server: LiveServer) -> tuple[str, dict[str, int]]:
             assert moved.status_code == 201, moved.text
         report = await c.get(f"{base}/alerts/low-stock")
         assert report.json()["total_alerts"] == 3
+        order = await c.post(
+            f"{base}/purchase-orders",
+            json={
+                "supplier_id": supplier["id"],
+                "warehouse_id": warehouse["id"],
+                "lines": [{"product_id": product["id"], "quantity": 10}],
+            },
+        )
+        assert order.status_code == 201, order.text
+        # The key the run may revoke: with its own key's id in the path, DELETE
+        # …/api-keys/{key_id} revoked the run's credential and every later request was 401.
+        spare = await c.post(f"{base}/api-keys", json={"name": "spare"})
+        assert spare.status_code == 201, spare.text
     ids = {
         "company_id": company["id"],
         "warehouse_id": warehouse["id"],
         "product_id": product["id"],
         "supplier_id": supplier["id"],
         "product_type_id": ptype["id"],
+        "purchase_order_id": order.json()["id"],
+        "key_id": spare.json()["id"],
     }
     return str(company["api_key"]), ids
 

@@ -8,7 +8,7 @@ from stockflow.core.errors import problem_responses
 from stockflow.core.pagination import Page, PageParamsDep
 from stockflow.core.routing import resource_router
 
-router = resource_router(prefix="/companies/{company_id}/api-keys", tags=["api keys"])
+router = resource_router(prefix="/companies/{company_id}/api-keys", tags=["api-keys"])
 
 
 @router.post(
@@ -42,7 +42,8 @@ async def list_api_keys(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Revoke an API key",
     description="From then on the key is 401 everywhere: at once on this server process, "
-    "within one second on every other. Revoking a revoked key is again 204.",
+    "within one second on every other, also for the key that sent this request. Revoking "
+    "a revoked key is again 204; a key of another company is 404.",
     responses=problem_responses(404),
 )
 async def revoke_api_key(

@@ -5,7 +5,8 @@ One place makes it honest and pleasant for every router, including ones added la
   `generate_unique_id_function`;
 - error responses as `application/problem+json` with the `Problem` schema and an example
   (`problem_responses` in core/errors.py declares them; anything still declared as JSON is
-  moved here), 413 on every operation that takes a body;
+  moved here), 413 on every operation that takes a body, 409 on every one that honours
+  `Idempotency-Key` (a key reused with another request);
 - integer bounds rendered as integers (pydantic renders the bounds of strict ints as
   floats, so the id maximum became the float 9.223372036854776e+18);
 - tag descriptions for the tags in use.
@@ -18,7 +19,13 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from stockflow.core.errors import PROBLEM_JSON, Problem, problem_response
+from stockflow.core.errors import (
+    PROBLEM_JSON,
+    IdempotencyConflict,
+    Problem,
+    problem_body,
+    problem_response,
+)
 from stockflow.core.openapi_examples import (
     OPERATION_DESCRIPTIONS,
     SCHEMA_EXAMPLES,
@@ -40,7 +47,8 @@ POSTs that create or move stock honour an `Idempotency-Key` header.
 TAG_DESCRIPTIONS: dict[str, str] = {
     "me": "Who the credential in `Authorization` is.",
     "companies": "Tenants. The admin creates companies; each gets an API key, shown once.",
-    "api-keys": "A company's API keys: create (the secret is shown once), list, revoke.",
+    "api-keys": "A company's API keys (`sf_<id>_<secret>`): create (the secret is shown "
+    "once, only its hash is stored), list, revoke (401 from then on, on every server).",
     "warehouses": "A company's warehouses, where stock is kept.",
     "product-types": "Kinds of product, each with a default low-stock threshold.",
     "products": "The catalog. SKUs are unique across the platform (case-insensitive).",
@@ -49,10 +57,14 @@ TAG_DESCRIPTIONS: dict[str, str] = {
     "ledger": "Append-only stock movements and transfers; every level is the sum of its entries.",
     "inventory": "Current stock levels per product and warehouse, and their thresholds.",
     "alerts": "The low-stock report: what to reorder, from whom, and how soon.",
-    "purchasing": "Purchase orders: draft, order, receive, cancel.",
+    "purchase-orders": "Orders to suppliers: `draft` → `ordered` → `partially_received` → "
+    "`received`, or `cancelled`. Placed orders count as `on_order` in the low-stock report; "
+    "receipts are ledger entries. Drafts can be made from the report.",
     "reservations": "Stock held for an order before it is sold.",
-    "events": "The company's event feed.",
-    "webhooks": "Webhook subscriptions and their delivery log.",
+    "events": "The company's event feed (stock changes, products, purchase orders, "
+    "low-stock alerts opening and resolving), each event exactly once, in id order.",
+    "webhooks": "Subscriptions that POST matching events to a url, signed with HMAC-SHA256, "
+    "retried with backoff; and their delivery log.",
     "operations": "Liveness, readiness and metrics for the people who run StockFlow.",
 }
 
@@ -100,10 +112,39 @@ def _integer_bounds(node: Any) -> None:
             _integer_bounds(child)
 
 
+def _idempotency_conflict(operation: dict[str, Any]) -> None:
+    """An operation that honours `Idempotency-Key` answers 409 when the key was used with
+    another request (or its first request is still running), whatever its own rules."""
+    honours_key = any(
+        p.get("in") == "header" and str(p.get("name", "")).lower() == "idempotency-key"
+        for p in operation.get("parameters", [])
+    )
+    if not honours_key:
+        return
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    reused = "the `Idempotency-Key` was already used with a different request"
+    if "409" in responses:
+        if reused not in responses["409"].get("description", ""):
+            responses["409"]["description"] = (
+                f"{responses['409'].get('description', 'Conflict')}; or {reused}"
+            )
+        return
+    response = problem_response(409)
+    response["description"] = f"Conflict: {reused}"
+    response["content"][PROBLEM_JSON]["example"] = problem_body(
+        409,
+        IdempotencyConflict.slug,
+        IdempotencyConflict.title,
+        "This Idempotency-Key was already used with a different request.",
+    )
+    responses["409"] = response
+
+
 def _problem_content(operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.get("responses", {})
     if "requestBody" in operation and "413" not in responses:
         responses["413"] = problem_response(413)
+    _idempotency_conflict(operation)
     for status, response in responses.items():
         if not status.isdigit() or int(status) < 400:
             continue

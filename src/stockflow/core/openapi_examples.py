@@ -134,7 +134,9 @@ SCHEMA_EXAMPLES: dict[str, dict[str, Any]] = {
                 "days_until_stockout": 2,
                 "units_sold": 60,
                 "avg_daily_sales": 2.0,
-                "recommended_order_quantity": 56,
+                "recommended_order_quantity": 20,
+                "on_order": 0,
+                "order_by": "2026-11-29",
                 "supplier": {
                     "id": 1,
                     "name": "Bean Brothers",
@@ -198,6 +200,31 @@ OPERATION_DESCRIPTIONS: dict[str, str] = {
     "entries.",
     "inventory-set-threshold": "The threshold for one product in one warehouse; it wins "
     "over the product's and its type's in the low-stock report. null clears it.",
+    "api-keys-list": "The company's keys in id order, paginated, revoked ones included "
+    "(with `revoked_at`). Never a secret: a key is shown only when it is created. "
+    "`last_used_at` may lag by up to 60 s.",
+    "purchase-orders-list": "The company's purchase orders with their lines, in id order, "
+    "paginated. Filters: one `status` (an unknown one is 422), `supplier_id`, "
+    "`warehouse_id` (one of another company is 404).",
+    "purchase-orders-get": "One purchase order with its lines (`quantity`, "
+    "`received_quantity`, `unit_cost`); 404 if it does not exist or is another company's.",
+    "webhooks-list": "The company's subscriptions in id order, paginated, without their "
+    "signing secrets.",
+    "webhooks-get": "One subscription, without its signing secret; 404 if it does not "
+    "exist or is another company's.",
+    "webhooks-update": "Fields left out keep their value; `description: null` clears it "
+    "(`url`, `event_types` and `is_active` may not be null: 422). A new `url` is checked as "
+    "at creation (422 unless its host is a global address, or the server allows private "
+    "ones). While `is_active` is false the subscription gets no new events and its pending "
+    "deliveries wait.",
+    "webhooks-delete": "Deletes the subscription and its delivery log (204): no further "
+    "attempt is made. The events stay in the feed.",
+    "webhooks-list-deliveries": "One row per event sent to this subscription, newest event "
+    "first, paginated. `pending` has `next_attempt_at`; `delivered` has `delivered_at`; "
+    "`failed` means the last allowed attempt (`STOCKFLOW_WEBHOOK_MAX_ATTEMPTS`) failed. "
+    "Attempt n+1 starts at least B * 2^(n-1) s after attempt n (B = "
+    "`STOCKFLOW_WEBHOOK_RETRY_BASE_SECONDS`). `last_status_code` is null when no answer "
+    "came (then `last_error` says why).",
 }
 
 
