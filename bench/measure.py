@@ -72,10 +72,11 @@ class Server:
     """`stockflow serve` (migrate, then its default 2 uvicorn workers) on the bench
     database."""
 
-    def __init__(self, db_url: str, log_path: Path) -> None:
+    def __init__(self, db_url: str, log_path: Path, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.db_url = db_url
         self.log_path = log_path
+        self.env = env or {}  # more settings for this server (STOCKFLOW_...)
         self.proc: subprocess.Popen[bytes] | None = None
 
     async def __aenter__(self) -> "Server":
@@ -87,6 +88,7 @@ class Server:
             STOCKFLOW_HOST="127.0.0.1",
             STOCKFLOW_PORT=str(self.port),
         )
+        env.update(self.env)
         executable = Path(sys.executable).parent / "stockflow"
         self.log = self.log_path.open("wb")
         self.proc = subprocess.Popen(  # noqa: S603, ASYNC220 - our own entry point, once

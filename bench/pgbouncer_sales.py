@@ -112,21 +112,11 @@ async def _serving(
     label: str, url: str, workers: int, env: dict[str, str]
 ) -> AsyncIterator[tuple[Server, int, list[tuple[int, int]]]]:
     """`stockflow serve` with `workers` and `env` on `url`, with a stocked company."""
-    saved = dict(os.environ)
-    os.environ.update(env, STOCKFLOW_WORKERS=str(workers))
-    try:
-        log = LOGS / f"pgbouncer-bench-{label}.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        server = Server(url, log)
-        await server.__aenter__()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    try:
+    log = LOGS / f"pgbouncer-bench-{label}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    async with Server(url, log, {**env, "STOCKFLOW_WORKERS": str(workers)}) as server:
         company, pairs = await _setup(server)
         yield server, company, pairs
-    finally:
-        await server.__aexit__(None, None, None)
 
 
 @asynccontextmanager

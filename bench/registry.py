@@ -54,6 +54,7 @@ MODULES = [
     "bench.mixed",
     "bench.rls",
     "bench.pgbouncer_sales",
+    "bench.noisy",  # appends receipts: keep it last
 ]
 
 

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # Limits (SPEC "Limits").
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
     rate_limit_per_second: float = Field(default=0.0, ge=0)
+    # Requests of one credential in progress at once, per worker (0 = no cap).
+    max_in_flight_per_credential: int = Field(default=0, ge=0)
     # uvicorn (`stockflow serve`): idle keep-alive and concurrency (None: unlimited).
     http_keep_alive_seconds: int = Field(default=5, ge=1)
     http_limit_concurrency: int | None = Field(default=None, ge=1)
