@@ -44,7 +44,7 @@ import asyncpg
 
 from bench import dataset
 from bench.database import dsn
-from bench.measure import SERVER_SETTINGS, Server
+from bench.measure import APP_SERVER_SETTINGS, Server
 from bench.ui import UI
 
 # The modules whose measurements a run performs, in this order. Add yours at the end.
@@ -106,7 +106,7 @@ class Context:
     plan: Plan
     data: dataset.Dataset
     db_url: str
-    conn: asyncpg.Connection  # plan_cache_mode as the app's engine sets it
+    conn: asyncpg.Connection  # the URL's user, not the app role; app's plan mode
     server: Server
     pairs: list[tuple[int, int]]  # stocked (product, warehouse) pairs of company_id
     ui: UI
@@ -122,12 +122,17 @@ class Context:
 
     @asynccontextmanager
     async def pool(self, size: int | None = None) -> AsyncIterator[asyncpg.Pool]:
-        """An asyncpg pool on the bench database (default: one connection per client)."""
+        """An asyncpg pool on the bench database (default: one connection per client),
+        connected as the app connects (`measure.APP_SERVER_SETTINGS`: its role, so
+        row-level security applies; every transaction starts with `measure.scope`)."""
         n = size or self.plan.clients
         pool = await asyncpg.create_pool(
-            dsn(self.db_url), min_size=n, max_size=n, server_settings=SERVER_SETTINGS
+            dsn(self.db_url), min_size=n, max_size=n, server_settings=APP_SERVER_SETTINGS
         )
         try:
+            role = APP_SERVER_SETTINGS.get("role")
+            if role and await pool.fetchval("SELECT current_user") != role:
+                raise RuntimeError(f"the bench's pool is not the app role {role}")
             yield pool
         finally:
             await pool.close()
