@@ -52,6 +52,8 @@ MODULES = [
     "bench.report",
     "bench.writes",
     "bench.mixed",
+    "bench.purchasing",
+    "bench.events",
 ]
 
 
