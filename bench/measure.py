@@ -311,11 +311,14 @@ async def write_entries_sql(
     company_id: int,
     lines: list[tuple[int, int, int, str]],
     reference: str | None,
+    *,
+    events: bool = True,
 ) -> list[asyncpg.Record]:
     """ledger/writer.py's `write_entries` on the driver: (product, warehouse, delta,
     reason) lines, distinct pairs; the levels created first only for receiving lines, locked,
     written with their entries, then the `stock.changed` event and the alert flips (and
-    their events when any)."""
+    their events when any). `events=False`: the ledger as it was before events (for the
+    write_floor measurement only)."""
     pairs = sorted({(p, w) for p, w, _, _ in lines})
     values: dict[str, Any] = {"company_id": company_id}
     receiving = sorted({(p, w) for p, w, d, _ in lines if d > 0})
@@ -351,6 +354,8 @@ async def write_entries_sql(
     )
     written = await conn.fetch(WRITE_SQL, *args(WRITE_PARAMS, values))
     entries = sorted(written, key=lambda e: e["id"])
+    if not events:
+        return entries
     event = {
         "reason": lines[0][3],
         "reference": reference,
@@ -395,13 +400,24 @@ async def emit_sql(
     await conn.execute(EVENT_SQL, *args(EVENT_PARAMS, values))
 
 
-async def sale_sql(conn: asyncpg.Connection, company_id: int, pair: tuple[int, int]) -> None:
+async def sale_sql(
+    conn: asyncpg.Connection,
+    company_id: int,
+    pair: tuple[int, int],
+    *,
+    tenant: bool = True,
+    events: bool = True,
+) -> None:
+    """One single-line sale as the app sends it (`tenant=False`: without the tenant
+    setting, for a connection that bypasses RLS; `events=False`: without the event and
+    alert statements; both only for the write_floor measurement)."""
     p_id, w_id = pair
     async with conn.transaction():
-        await scope(conn, company_id)
+        if tenant:
+            await scope(conn, company_id)
         values = {"company_id": company_id, "products": [p_id], "warehouses": [w_id]}
         await conn.fetch(_REFERENCES_SQL, *args(_REFERENCES_PARAMS, values))
-        await write_entries_sql(conn, company_id, [(p_id, w_id, -1, "sale")], None)
+        await write_entries_sql(conn, company_id, [(p_id, w_id, -1, "sale")], None, events=events)
 
 
 class SaleLoad:
@@ -541,12 +557,18 @@ def http_sales(
 
 
 def sql_sales(
-    pool: asyncpg.Pool, company_id: int, pairs: list[tuple[int, int]], clients: int
+    pool: asyncpg.Pool,
+    company_id: int,
+    pairs: list[tuple[int, int]],
+    clients: int,
+    *,
+    tenant: bool = True,
+    events: bool = True,
 ) -> SaleLoad:
     """The same sales as the app's statements in one transaction on an asyncpg pool
     (`pool` connected with `APP_SERVER_SETTINGS`)."""
 
     async def sell(conn: asyncpg.Connection, pair: Item) -> None:
-        await sale_sql(conn, company_id, pair)
+        await sale_sql(conn, company_id, pair, tenant=tenant, events=events)
 
     return sql_load(pool, pairs, clients, sell)

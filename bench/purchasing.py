@@ -256,7 +256,7 @@ def _compiled(statement: Any) -> tuple[str, list[str]]:
     """An ORM statement as the app's engine sends it on asyncpg ($n and casts), with its
     parameter names in $n order."""
     compiled = statement.compile(
-        dialect=PGDialect_asyncpg(paramstyle="numeric_dollar"),
+        dialect=PGDialect_asyncpg(paramstyle="numeric_dollar"),  # type: ignore[no-untyped-call]
         compile_kwargs={"render_postcompile": True},
     )
     return compiled.string, list(compiled.positiontup or [])

@@ -44,7 +44,7 @@ import asyncpg
 
 from bench import dataset
 from bench.database import dsn
-from bench.measure import APP_SERVER_SETTINGS, Server
+from bench.measure import APP_SERVER_SETTINGS, SERVER_SETTINGS, Server
 from bench.ui import UI
 
 # The modules whose measurements a run performs, in this order. Add yours at the end.
@@ -123,16 +123,20 @@ class Context:
         return self.data.twin_company_id
 
     @asynccontextmanager
-    async def pool(self, size: int | None = None) -> AsyncIterator[asyncpg.Pool]:
+    async def pool(
+        self, size: int | None = None, *, as_app: bool = True
+    ) -> AsyncIterator[asyncpg.Pool]:
         """An asyncpg pool on the bench database (default: one connection per client),
         connected as the app connects (`measure.APP_SERVER_SETTINGS`: its role, so
-        row-level security applies; every transaction starts with `measure.scope`)."""
+        row-level security applies; every transaction starts with `measure.scope`).
+        `as_app=False`: as the URL's user, with only the app's plan mode."""
         n = size or self.plan.clients
+        settings = APP_SERVER_SETTINGS if as_app else SERVER_SETTINGS
         pool = await asyncpg.create_pool(
-            dsn(self.db_url), min_size=n, max_size=n, server_settings=APP_SERVER_SETTINGS
+            dsn(self.db_url), min_size=n, max_size=n, server_settings=settings
         )
         try:
-            role = APP_SERVER_SETTINGS.get("role")
+            role = settings.get("role")
             if role and await pool.fetchval("SELECT current_user") != role:
                 raise RuntimeError(f"the bench's pool is not the app role {role}")
             yield pool
