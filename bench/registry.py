@@ -54,6 +54,7 @@ MODULES = [
     "bench.mixed",
     "bench.purchasing",
     "bench.events",
+    "bench.write_floor",
 ]
 
 
