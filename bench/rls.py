@@ -11,10 +11,9 @@ from typing import Any
 import asyncpg
 
 from bench.database import dsn
-from bench.measure import REPORT_SQL, SERVER_SETTINGS, report_args
+from bench.measure import APP_SERVER_SETTINGS, REPORT_SQL, SERVER_SETTINGS, report_args
 from bench.registry import Context, Target, measurement
 from bench.stats import alternate, ratio, spread
-from stockflow.core.rls import APP_ROLE_DEFAULT
 from stockflow.core.tenancy import TENANT_SETTING
 
 
@@ -57,9 +56,7 @@ async def _block(side: _Report, n: int) -> float:
 async def rls(ctx: Context) -> dict[str, Any]:
     plan = ctx.plan
     owner = await asyncpg.connect(dsn(ctx.db_url), server_settings=SERVER_SETTINGS)
-    app = await asyncpg.connect(
-        dsn(ctx.db_url), server_settings={**SERVER_SETTINGS, "role": APP_ROLE_DEFAULT}
-    )
+    app = await asyncpg.connect(dsn(ctx.db_url), server_settings=APP_SERVER_SETTINGS)
     try:
         if await owner.fetchval("SELECT NOT rolsuper FROM pg_roles WHERE rolname = current_user"):
             return {"skipped": "the bench's database user is not a superuser"}
