@@ -471,7 +471,10 @@ async def load(conn: asyncpg.Connection, data: Dataset) -> None:
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
             f"(SELECT coalesce(max(id), 1) FROM {table}))"
         )
-    # Open purchase orders (on_order) on the loaded levels: bench/purchasing.py.
+    # Open purchase orders (on_order) on the loaded levels: bench/purchasing.py; the
+    # main company's last month of events: bench/events.py.
+    from bench.events import add_event_history
     from bench.purchasing import add_open_orders
 
     await add_open_orders(conn)
+    await add_event_history(conn, data.company_id)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,9 @@ import asyncpg
 from bench import workers
 from bench.client import HttpConnection
 from stockflow.alerts.repository import LOW_STOCK_SQL
+from stockflow.core import tenancy
 from stockflow.core.database import to_positional
+from stockflow.core.settings import Settings
 from stockflow.events import low_stock as events_low_stock
 from stockflow.events import outbox as events_outbox
 from stockflow.ledger import repository as ledger_repository
@@ -30,6 +32,22 @@ ADMIN_TOKEN = "bench-admin-token"  # noqa: S105 - a throwaway server
 # floor gets the same plans.
 SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 DEFAULT_THRESHOLD = 10
+
+
+def app_server_settings(settings: Settings | None = None) -> dict[str, str]:
+    """The startup parameters of the app's own connections (`create_engine` in
+    core/database.py): its plan mode, statement timeout and role. As the app role
+    (neither superuser nor BYPASSRLS) every statement passes row-level security, as the
+    app's do; the bench's owner connection (`SERVER_SETTINGS`) bypasses it."""
+    s = settings or Settings()
+    out = {**SERVER_SETTINGS, "statement_timeout": str(s.db_statement_timeout_ms)}
+    if s.db_role:
+        out["role"] = s.db_role
+    return out
+
+
+# What the SQL baselines of the write paths connect with: the app's startup parameters.
+APP_SERVER_SETTINGS = app_server_settings()
 
 
 REPORT_SQL, REPORT_PARAMS = to_positional(LOW_STOCK_SQL)
@@ -72,21 +90,25 @@ class Server:
     """`stockflow serve` (migrate, then its default 2 uvicorn workers) on the bench
     database."""
 
-    def __init__(self, db_url: str, log_path: Path) -> None:
+    def __init__(self, db_url: str, log_path: Path, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.db_url = db_url
         self.log_path = log_path
+        self.env = env or {}  # more settings for this server (STOCKFLOW_...)
         self.proc: subprocess.Popen[bytes] | None = None
 
     async def __aenter__(self) -> "Server":
         env = dict(os.environ)
         env.update(
             STOCKFLOW_DATABASE_URL=self.db_url,
+            # The webhook measurement's receiver listens on 127.0.0.1 (bench/events.py).
+            STOCKFLOW_WEBHOOK_ALLOW_PRIVATE="true",
             STOCKFLOW_ADMIN_TOKEN=ADMIN_TOKEN,
             STOCKFLOW_DEFAULT_LOW_STOCK_THRESHOLD=str(DEFAULT_THRESHOLD),
             STOCKFLOW_HOST="127.0.0.1",
             STOCKFLOW_PORT=str(self.port),
         )
+        env.update(self.env)
         executable = Path(sys.executable).parent / "stockflow"
         self.log = self.log_path.open("wb")
         self.proc = subprocess.Popen(  # noqa: S603, ASYNC220 - our own entry point, once
@@ -252,60 +274,152 @@ async def n_plus_1_report(
 
 
 # --- the write path ----------------------------------------------------------------------
-# The statements one single-line sale movement sends, in the app's order, as the
-# ledger's own statement texts (taken from the app, so they cannot drift): products and
-# warehouses in one query, the level lock, then the level update and the entry insert in
-# one statement. A sale only takes stock, so no level is created first. The admin's
-# company check is answered from the process's set of known companies after the first
-# request, so it sends nothing either.
+# The statements one single-line sale movement sends, in the app's order, as the app's own
+# statement texts (taken from the app, so they cannot drift):
+# 1. the tenant scope of row-level security (core/tenancy.py, sent by the company-scope
+#    dependency as the transaction's first statement; the admin's company check is
+#    answered from the process's set of known companies after the first request);
+# 2. products and warehouses in one query; 3. the level lock (a sale only takes stock, so
+#    no level is created first); 4. the level update and the entry insert in one
+#    statement (ledger/repository.py);
+# 5. the request's `stock.changed` event (events/outbox.py) and 6. the low-stock alert
+#    transitions of the level (events/low_stock.py), as `record_stock_change` sends them
+#    from ledger/writer.py; a flip would add one more event insert, as in the app.
+# The baseline connects as the app role (`APP_SERVER_SETTINGS`), so RLS applies to both.
+SCOPE_SQL, SCOPE_PARAMS = to_positional(tenancy._SCOPE_TO_COMPANY.text)
+ENSURE_SQL, ENSURE_PARAMS = to_positional(ledger_repository._ENSURE_LEVELS.text)
 _REFERENCES_SQL, _REFERENCES_PARAMS = to_positional(ledger_repository._REFERENCES.text)
-_LOCK_SQL, _LOCK_PARAMS = to_positional(ledger_repository._LOCK_LEVELS.text)
-_WRITE_SQL, _WRITE_PARAMS = to_positional(ledger_repository._WRITE.text)
-# With events on, the writer also inserts the request's stock.changed event and flips the
-# level's low-stock alert: the baseline sends the same two statements.
-_EVENT_SQL, _EVENT_PARAMS = to_positional(events_outbox._INSERT.text)
-_ALERTS_SQL, _ALERTS_PARAMS = to_positional(events_low_stock._TRANSITIONS.text)
+LOCK_SQL, LOCK_PARAMS = to_positional(ledger_repository._LOCK_LEVELS.text)
+WRITE_SQL, WRITE_PARAMS = to_positional(ledger_repository._WRITE.text)
+EVENT_SQL, EVENT_PARAMS = to_positional(events_outbox._INSERT.text)
+ALERTS_SQL, ALERTS_PARAMS = to_positional(events_low_stock._TRANSITIONS.text)
 
 
-def _args(names: list[str], values: dict[str, Any]) -> list[Any]:
+def args(names: list[str], values: dict[str, Any]) -> list[Any]:
     return [values[name] for name in names]
 
 
-async def sale_sql(conn: asyncpg.Connection, company_id: int, pair: tuple[int, int]) -> None:
-    p_id, w_id = pair
-    async with conn.transaction():
-        values: dict[str, Any] = {
-            "company_id": company_id,
-            "products": [p_id],
-            "warehouses": [w_id],
-        }
-        await conn.fetch(_REFERENCES_SQL, *_args(_REFERENCES_PARAMS, values))
-        rows = await conn.fetch(_LOCK_SQL, *_args(_LOCK_PARAMS, values))
-        quantity = (rows[0]["quantity"] if rows else 0) - 1
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+async def scope(conn: asyncpg.Connection, company_id: int) -> None:
+    """The app's tenant scope for the rest of the transaction (`scope_to_company`)."""
+    await conn.fetch(SCOPE_SQL, *args(SCOPE_PARAMS, {"company_id": str(company_id)}))
+
+
+async def write_entries_sql(
+    conn: asyncpg.Connection,
+    company_id: int,
+    lines: list[tuple[int, int, int, str]],
+    reference: str | None,
+    *,
+    events: bool = True,
+) -> list[asyncpg.Record]:
+    """ledger/writer.py's `write_entries` on the driver: (product, warehouse, delta,
+    reason) lines, distinct pairs; the levels created first only for receiving lines, locked,
+    written with their entries, then the `stock.changed` event and the alert flips (and
+    their events when any). `events=False`: the ledger as it was before events (for the
+    write_floor measurement only)."""
+    pairs = sorted({(p, w) for p, w, _, _ in lines})
+    values: dict[str, Any] = {"company_id": company_id}
+    receiving = sorted({(p, w) for p, w, d, _ in lines if d > 0})
+    if receiving:
+        values.update(products=[p for p, _ in receiving], warehouses=[w for _, w in receiving])
+        await conn.execute(ENSURE_SQL, *args(ENSURE_PARAMS, values))
+    values.update(products=[p for p, _ in pairs], warehouses=[w for _, w in pairs])
+    levels = {
+        (r["product_id"], r["warehouse_id"]): r["quantity"]
+        for r in await conn.fetch(LOCK_SQL, *args(LOCK_PARAMS, values))
+    }
+    after = []
+    for p, w, delta, _ in lines:
+        quantity = levels.get((p, w), 0) + delta
         if quantity < 0:
             raise RuntimeError("insufficient stock")
-        values.update(
-            level_products=[p_id],
-            level_warehouses=[w_id],
-            level_quantities=[quantity],
-            level_sold=[True],
-            reference=None,
-            occurred_at=None,
-            deltas=[-1],
-            reasons=["sale"],
-            after=[quantity],
-            bundles=[None],
+        levels[(p, w)] = quantity
+        after.append(quantity)
+    sold = {(p, w) for p, w, _, reason in lines if reason == "sale"}
+    values.update(
+        level_products=[p for p, _ in pairs],
+        level_warehouses=[w for _, w in pairs],
+        level_quantities=[levels[pair] for pair in pairs],
+        level_sold=[pair in sold for pair in pairs],
+        reference=reference,
+        occurred_at=None,
+        products=[p for p, _, _, _ in lines],
+        warehouses=[w for _, w, _, _ in lines],
+        deltas=[d for _, _, d, _ in lines],
+        reasons=[r for _, _, _, r in lines],
+        after=after,
+        bundles=[None] * len(lines),
+    )
+    written = await conn.fetch(WRITE_SQL, *args(WRITE_PARAMS, values))
+    entries = sorted(written, key=lambda e: e["id"])
+    if not events:
+        return entries
+    event = {
+        "reason": lines[0][3],
+        "reference": reference,
+        "entries": [{k: _json_value(v) for k, v in e.items()} for e in entries],
+    }
+    await emit_sql(conn, company_id, [("stock.changed", event)])
+    values.update(
+        products=[p for p, _ in pairs],
+        warehouses=[w for _, w in pairs],
+        default_threshold=DEFAULT_THRESHOLD,
+    )
+    flips = await conn.fetch(ALERTS_SQL, *args(ALERTS_PARAMS, values))
+    if flips:
+        await emit_sql(
+            conn,
+            company_id,
+            [
+                (
+                    "low_stock.opened" if f["opening"] else "low_stock.resolved",
+                    {
+                        "product_id": f["product_id"],
+                        "warehouse_id": f["warehouse_id"],
+                        "current_stock": f["quantity"],
+                        "threshold": f["threshold"],
+                    },
+                )
+                for f in sorted(flips, key=lambda f: (f["product_id"], f["warehouse_id"]))
+            ],
         )
-        entries = await conn.fetch(_WRITE_SQL, *_args(_WRITE_PARAMS, values))
-        event = {
-            "reason": "sale",
-            "reference": None,
-            "entries": [{k: str(v) for k, v in dict(e).items()} for e in entries],
-        }
-        values.update(types=["stock.changed"], datas=[json.dumps(event)])
-        await conn.execute(_EVENT_SQL, *_args(_EVENT_PARAMS, values))
-        values.update(default_threshold=DEFAULT_THRESHOLD)
-        await conn.fetch(_ALERTS_SQL, *_args(_ALERTS_PARAMS, values))
+    return entries
+
+
+async def emit_sql(
+    conn: asyncpg.Connection, company_id: int, events: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """events/outbox.py's `emit_many`: one insert for the events, in order."""
+    values = {
+        "company_id": company_id,
+        "types": [t for t, _ in events],
+        "datas": [json.dumps(d) for _, d in events],
+    }
+    await conn.execute(EVENT_SQL, *args(EVENT_PARAMS, values))
+
+
+async def sale_sql(
+    conn: asyncpg.Connection,
+    company_id: int,
+    pair: tuple[int, int],
+    *,
+    tenant: bool = True,
+    events: bool = True,
+) -> None:
+    """One single-line sale as the app sends it (`tenant=False`: without the tenant
+    setting, for a connection that bypasses RLS; `events=False`: without the event and
+    alert statements; both only for the write_floor measurement)."""
+    p_id, w_id = pair
+    async with conn.transaction():
+        if tenant:
+            await scope(conn, company_id)
+        values = {"company_id": company_id, "products": [p_id], "warehouses": [w_id]}
+        await conn.fetch(_REFERENCES_SQL, *args(_REFERENCES_PARAMS, values))
+        await write_entries_sql(conn, company_id, [(p_id, w_id, -1, "sale")], None, events=events)
 
 
 class SaleLoad:
@@ -377,19 +491,23 @@ class LoadWindow:
         self.failed = self.load.failed - self.failed0
 
 
+Item = tuple[int, int]
+
+
 @asynccontextmanager
-async def http_sales(
-    server: Server, company_id: int, pairs: list[tuple[int, int]], clients: int
+async def http_posts(
+    server: Server,
+    items: list[Item],
+    clients: int,
+    request: Callable[[Item], tuple[str, dict[str, Any]]],
+    seed: int = 1,
 ) -> AsyncIterator[SaleLoad]:
-    """Sales through `POST /stock-movements`, one keep-alive connection per client."""
-    path = f"/api/companies/{company_id}/stock-movements"
+    """`clients` loops each POSTing `request(item)` (path, body) for random `items` on its
+    own keep-alive connection, spread over the workers; a 201 counts as done."""
     connections: list[HttpConnection] = []
 
-    async def sell(client: int, pair: tuple[int, int]) -> bool:
-        body = {
-            "reason": "sale",
-            "lines": [{"product_id": pair[0], "warehouse_id": pair[1], "delta": -1}],
-        }
+    async def post(client: int, item: Item) -> bool:
+        path, body = request(item)
         status, _ = await connections[client].request("POST", path, body)
         return status == 201
 
@@ -402,21 +520,57 @@ async def http_sales(
         for conn in connections:
             await conn.close()
 
-    load = SaleLoad(sell, pairs, clients, 1, connect, disconnect)
+    load = SaleLoad(post, items, clients, seed, connect, disconnect)
     yield load
 
 
-def sql_sales(
-    pool: asyncpg.Pool, company_id: int, pairs: list[tuple[int, int]], clients: int
+def sql_load(
+    pool: asyncpg.Pool,
+    items: list[Item],
+    clients: int,
+    run: Callable[[asyncpg.Connection, Item], Awaitable[None]],
+    seed: int = 2,
 ) -> SaleLoad:
-    """The same sales as the app's statements in one transaction on an asyncpg pool."""
+    """`clients` loops each running `run(conn, item)` on a connection of `pool`; a
+    RuntimeError or a PostgreSQL error counts as a failure."""
 
-    async def sell(_: int, pair: tuple[int, int]) -> bool:
+    async def once(_: int, item: Item) -> bool:
         async with pool.acquire() as conn:
             try:
-                await sale_sql(conn, company_id, pair)
+                await run(conn, item)
             except (RuntimeError, asyncpg.PostgresError):
                 return False
         return True
 
-    return SaleLoad(sell, pairs, clients, seed=2)
+    return SaleLoad(once, items, clients, seed)
+
+
+def http_sales(
+    server: Server, company_id: int, pairs: list[tuple[int, int]], clients: int
+) -> AbstractAsyncContextManager[SaleLoad]:
+    """Sales through `POST /stock-movements`, one keep-alive connection per client."""
+    path = f"/api/companies/{company_id}/stock-movements"
+
+    def sale(pair: Item) -> tuple[str, dict[str, Any]]:
+        line = {"product_id": pair[0], "warehouse_id": pair[1], "delta": -1}
+        return path, {"reason": "sale", "lines": [line]}
+
+    return http_posts(server, pairs, clients, sale)
+
+
+def sql_sales(
+    pool: asyncpg.Pool,
+    company_id: int,
+    pairs: list[tuple[int, int]],
+    clients: int,
+    *,
+    tenant: bool = True,
+    events: bool = True,
+) -> SaleLoad:
+    """The same sales as the app's statements in one transaction on an asyncpg pool
+    (`pool` connected with `APP_SERVER_SETTINGS`)."""
+
+    async def sell(conn: asyncpg.Connection, pair: Item) -> None:
+        await sale_sql(conn, company_id, pair, tenant=tenant, events=events)
+
+    return sql_load(pool, pairs, clients, sell)

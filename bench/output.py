@@ -31,10 +31,14 @@ def targets(
     out = []
     for m in measurements:
         ran = [name for name, d in datasets.items() if m.name in d["measurements"]]
+        judged: set[tuple[str, str]] = set()
         for t in m.targets:
             if not ran:
                 continue
             name = t.dataset if t.dataset in ran else ran[-1]
+            if (t.key, name) in judged:  # a target per dataset, fewer datasets ran
+                continue
+            judged.add((t.key, name))
             value = datasets[name]["measurements"][m.name][t.key]
             figure = central(value)
             out.append(

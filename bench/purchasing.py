@@ -1,16 +1,26 @@
-"""Purchasing in the bench: open purchase orders in the datasets, drafting orders from
-the report (`from-alerts`) and receipts against orders, over HTTP and on raw asyncpg."""
+"""Purchasing in the bench: open purchase orders in every dataset (`add_open_orders`,
+called by `bench.dataset.load`), drafting orders from the report (`from-alerts`) against
+the report itself, and receipts against orders over HTTP against the same statements on
+asyncpg, each in alternating rounds."""
 
 import json
-import random
 import time
-from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from statistics import median
 from typing import Any
 
 import asyncpg
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
 from bench import measure
 from bench.client import HttpConnection
+from bench.registry import Context, Target, measurement
+from bench.report import _block
+from bench.stats import alternate, ratio, render, spread, summary
+from stockflow.core.database import to_positional
+from stockflow.models import PurchaseOrder, PurchaseOrderLine
+from stockflow.purchasing import repository as purchasing_repository
 
 # Open orders for about a tenth of the low levels and a hundredth of the others, chosen
 # by rank within each company (so the 30-day twin, whose catalog mirrors the main
@@ -97,48 +107,105 @@ async def add_open_orders(conn: asyncpg.Connection) -> int:
 
 
 # --- from-alerts ---------------------------------------------------------------------------
+_DELETE_DRAFTS = "DELETE FROM purchase_orders WHERE company_id = $1 AND status = 'draft'"
 
 
-async def from_alerts_http(
-    server: measure.Server, conn: asyncpg.Connection, company_id: int, runs: int
-) -> tuple[list[float], int]:
-    """`runs` timings of POST from-alerts drafting every alert's order (the drafts of the
-    previous run are deleted first, so every run does the whole work); returns the
-    samples and the number of draft orders of the last run."""
-    http = server.connection()
-    samples: list[float] = []
-    drafted = 0
+async def _from_alerts_once(
+    http: HttpConnection, conn: asyncpg.Connection, company_id: int
+) -> tuple[float, int]:
+    """One POST from-alerts drafting every alert's order (the drafts of the run before are
+    deleted first, untimed, so every run does the whole work): ms and drafts made."""
+    await conn.execute(_DELETE_DRAFTS, company_id)
+    t = time.perf_counter()
+    status, body = await http.request(
+        "POST", f"/api/companies/{company_id}/purchase-orders/from-alerts", {}
+    )
+    elapsed = (time.perf_counter() - t) * 1000
+    if status != 201:
+        raise RuntimeError(f"from-alerts answered {status}: {body[:300]!r}")
+    return elapsed, len(json.loads(body)["purchase_orders"])
+
+
+@measurement(
+    "from_alerts",
+    title="Draft orders from the report (from-alerts) vs the report",
+    targets=[Target("ratio_from_alerts_over_report", "L", "<", 3)],
+    markdown=lambda by: _markdown_from_alerts(by),
+    method="From-alerts: `POST …/purchase-orders/from-alerts` drafting an order for every "
+    "alert (drafts of the previous run deleted first, untimed) alternating with a block of "
+    "sequential report requests on one keep-alive connection; per round the ratio of the "
+    "from-alerts median to the report's p50.",
+)
+async def from_alerts(ctx: Context) -> dict[str, Any]:
+    plan = ctx.plan
+    report = measure.ReportHttp(ctx.server, ctx.company_id)
+    http = ctx.server.connection()
+    runs = max(1, plan.requests // 5)
+    drafting: list[float] = []
+    reports: list[float] = []
+    per_round: list[float] = []
+    drafts = 0
     try:
-        for _ in range(runs):
-            await conn.execute(
-                "DELETE FROM purchase_orders WHERE company_id = $1 AND status = 'draft'",
-                company_id,
-            )
-            t = time.perf_counter()
-            status, body = await http.request(
-                "POST", f"/api/companies/{company_id}/purchase-orders/from-alerts", {}
-            )
-            samples.append((time.perf_counter() - t) * 1000)
-            if status != 201:
-                raise RuntimeError(f"from-alerts answered {status}: {body[:300]!r}")
-            drafted = len(json.loads(body)["purchase_orders"])
+        await _block(report.once, plan.warmup)
+        await _from_alerts_once(http, ctx.conn, ctx.company_id)
+        with ctx.ui.step(f"{ctx.size.name}: from-alerts, {plan.rounds} rounds", plan.rounds) as adv:
+            for i in range(plan.rounds):
+                block: dict[str, list[float]] = {}
+                for side in alternate(i, ["report", "from_alerts"]):
+                    if side == "report":
+                        block[side] = await _block(report.once, plan.requests)
+                    else:
+                        block[side] = []
+                        for _ in range(runs):
+                            ms, drafts = await _from_alerts_once(http, ctx.conn, ctx.company_id)
+                            block[side].append(ms)
+                reports += block["report"]
+                drafting += block["from_alerts"]
+                per_round.append(ratio(median(block["from_alerts"]), median(block["report"])))
+                adv()
+        alerts = report.last()["total_alerts"]
     finally:
-        await conn.execute(
-            "DELETE FROM purchase_orders WHERE company_id = $1 AND status = 'draft'", company_id
-        )
+        await ctx.conn.execute(_DELETE_DRAFTS, ctx.company_id)
+        await report.close()
         await http.close()
-    return samples, drafted
+    return {
+        "alerts": alerts,
+        "drafts": drafts,
+        "from_alerts": summary(drafting),
+        "report": summary(reports),
+        "ratio_from_alerts_over_report": spread(per_round),
+    }
+
+
+def _markdown_from_alerts(by: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [
+        "| dataset | alerts | drafts | from-alerts p50 / p99 ms | report p50 ms "
+        "| from-alerts / report p50 |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, r in by.items():
+        f = r["from_alerts"]
+        lines.append(
+            f"| {name} | {r['alerts']:,} | {r['drafts']:,} | {f['p50_ms']} / {f['p99_ms']} | "
+            f"{r['report']['p50_ms']} | {render(r['ratio_from_alerts_over_report'])} |"
+        )
+    return lines
 
 
 # --- receipts ------------------------------------------------------------------------------
+RECEIPT_PAIRS = 200
+BILLION = 1_000_000_000
 
 
 async def receipt_orders(
-    conn: asyncpg.Connection, company_id: int, pairs: list[tuple[int, int]], supplier_id: int
-) -> list[tuple[int, int]]:
-    """One placed order per pair expecting a billion units (never fully received):
-    (order id, product id) for single-line receipts."""
-    out: list[tuple[int, int]] = []
+    conn: asyncpg.Connection, company_id: int, pairs: list[tuple[int, int]]
+) -> dict[int, tuple[int, int]]:
+    """One placed order per pair expecting a billion units (never fully received), with
+    `on_order` raised as placing it does: order id -> (product, warehouse)."""
+    supplier_id = await conn.fetchval(
+        "SELECT min(id) FROM suppliers WHERE company_id = $1", company_id
+    )
+    out: dict[int, tuple[int, int]] = {}
     async with conn.transaction():
         for product, warehouse in pairs:
             order_id = await conn.fetchval(
@@ -150,180 +217,204 @@ async def receipt_orders(
             )
             await conn.execute(
                 "INSERT INTO purchase_order_lines (purchase_order_id, product_id, company_id, "
-                "position, quantity) VALUES ($1, $2, $3, 0, 1000000000)",
+                "position, quantity) VALUES ($1, $2, $3, 0, $4)",
                 order_id,
                 product,
                 company_id,
+                BILLION,
             )
             await conn.execute(
-                "UPDATE inventory_levels SET on_order = on_order + 1000000000 "
+                "UPDATE inventory_levels SET on_order = on_order + $3 "
                 "WHERE product_id = $1 AND warehouse_id = $2",
                 product,
                 warehouse,
+                BILLION,
             )
-            out.append((order_id, product))
+            out[order_id] = (product, warehouse)
     return out
 
 
-async def receipts_http(
-    server: measure.Server,
-    company_id: int,
-    orders: list[tuple[int, int]],
-    clients: int,
-    seconds: float,
-) -> tuple[float, int]:
-    rng = random.Random(3)
-    connections: list[HttpConnection] = []
-
-    async def make(_: int) -> Callable[[], Awaitable[bool]]:
-        conn = server.connection()
-        connections.append(conn)
-
-        async def receive() -> bool:
-            order_id, product = rng.choice(orders)
-            path = f"/api/companies/{company_id}/purchase-orders/{order_id}/receipts"
-            body = {"lines": [{"product_id": product, "quantity": 1}]}
-            status, _ = await conn.request("POST", path, body)
-            return status == 201
-
-        return receive
-
-    ok, failed, elapsed = await measure.run_clients(clients, seconds, make)
-    for conn in connections:
-        await conn.close()
-    return ok / elapsed, failed
+async def drop_receipt_orders(conn: asyncpg.Connection, order_ids: list[int]) -> None:
+    """Take what the orders still expect off `on_order` and delete them (their lines go
+    with them): the dataset is as before, plus the receipts' ledger entries."""
+    async with conn.transaction():
+        await conn.execute(
+            """
+            UPDATE inventory_levels AS l
+            SET on_order = l.on_order - (ol.quantity - ol.received_quantity)
+            FROM purchase_order_lines AS ol
+            JOIN purchase_orders AS o ON o.id = ol.purchase_order_id
+            WHERE o.id = ANY($1::bigint[])
+              AND l.product_id = ol.product_id AND l.warehouse_id = o.warehouse_id
+            """,
+            order_ids,
+        )
+        await conn.execute("DELETE FROM purchase_orders WHERE id = ANY($1::bigint[])", order_ids)
 
 
-# The statements one single-line receipt sends in the app, in its order, written out for
-# the driver: the order's lock, its lines, the ledger writer's ensure/lock/write, then
-# on_order, the received quantity, the lines again and the status.
-_RECEIPT_STEPS = [
-    "SELECT id, company_id, supplier_id, warehouse_id, status, reference, expected_at, "
-    "ordered_at, created_at, updated_at FROM purchase_orders "
-    "WHERE company_id = $1 AND id = $2 FOR UPDATE",
-    "SELECT purchase_order_id, product_id, company_id, position, quantity, received_quantity, "
-    "unit_cost FROM purchase_order_lines WHERE purchase_order_id = $1 ORDER BY position",
-]
+def _compiled(statement: Any) -> tuple[str, list[str]]:
+    """An ORM statement as the app's engine sends it on asyncpg ($n and casts), with its
+    parameter names in $n order."""
+    compiled = statement.compile(
+        dialect=PGDialect_asyncpg(paramstyle="numeric_dollar"),  # type: ignore[no-untyped-call]
+        compile_kwargs={"render_postcompile": True},
+    )
+    return compiled.string, list(compiled.positiontup or [])
+
+
+# The statements one single-line receipt sends in the app (purchasing/service.py
+# `receive`), in its order: the tenant scope, the order's lock and its lines (the
+# repository's ORM statements, compiled as the app's engine compiles them), the ledger
+# writer (ensure, lock, write, `stock.changed`, alert transitions: `measure.
+# write_entries_sql`), the lines' received quantities with `on_order` (the repository's
+# own text), the status, and the `purchase_order.updated` event.
+_ORDER_SQL, _ORDER_PARAMS = _compiled(
+    select(PurchaseOrder)
+    .where(
+        PurchaseOrder.company_id == bindparam("company_id"),
+        PurchaseOrder.id == bindparam("order_id"),
+    )
+    .with_for_update()
+)
+# `lines([order.id])`: an IN list of one, its parameter renamed to order_id.
+_LINES_SQL, _ = _compiled(
+    select(PurchaseOrderLine)
+    .where(PurchaseOrderLine.purchase_order_id.in_([0]))
+    .order_by(PurchaseOrderLine.purchase_order_id, PurchaseOrderLine.position)
+)
+_LINES_PARAMS = ["order_id"]
+_STATUS_SQL, _STATUS_PARAMS = _compiled(
+    update(PurchaseOrder)
+    .where(PurchaseOrder.id == bindparam("order_id"))
+    .values(status=bindparam("status"), updated_at=func.now())
+)
+_RECEIVE_SQL, _RECEIVE_PARAMS = to_positional(purchasing_repository._RECEIVE.text)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 async def receipt_sql(
-    conn: asyncpg.Connection, company_id: int, order_id: int, product: int, warehouse: int
+    conn: asyncpg.Connection, company_id: int, order_id: int, product: int, units: int = 1
 ) -> None:
     async with conn.transaction():
-        await conn.fetchrow(_RECEIPT_STEPS[0], company_id, order_id)
-        lines = await conn.fetch(_RECEIPT_STEPS[1], order_id)
-        if lines[0]["quantity"] - lines[0]["received_quantity"] < 1:
+        await measure.scope(conn, company_id)
+        values: dict[str, Any] = {"company_id": company_id, "order_id": order_id}
+        order = await conn.fetchrow(_ORDER_SQL, *measure.args(_ORDER_PARAMS, values))
+        if order is None or order["status"] not in ("ordered", "partially_received"):
+            raise RuntimeError("not an open order")
+        lines = await conn.fetch(_LINES_SQL, *measure.args(_LINES_PARAMS, values))
+        line = next(ln for ln in lines if ln["product_id"] == product)
+        if units > line["quantity"] - line["received_quantity"]:
             raise RuntimeError("over-receipt")
-        await conn.execute(
-            "INSERT INTO inventory_levels (company_id, product_id, warehouse_id) "
-            "VALUES ($1, $2, $3) ON CONFLICT (product_id, warehouse_id) DO NOTHING",
+        warehouse = order["warehouse_id"]
+        await measure.write_entries_sql(
+            conn,
             company_id,
-            product,
-            warehouse,
+            [(product, warehouse, units, "receipt")],
+            order["reference"] or f"PO-{order_id}",
         )
-        quantity = await conn.fetchval(
-            "SELECT quantity FROM inventory_levels WHERE company_id = $1 AND product_id = $2 "
-            "AND warehouse_id = $3 FOR UPDATE",
-            company_id,
-            product,
-            warehouse,
-        )
-        await conn.fetch(
-            "WITH levels AS (UPDATE inventory_levels SET quantity = $4, updated_at = now() "
-            "WHERE product_id = $2 AND warehouse_id = $3) "
-            "INSERT INTO ledger_entries (company_id, product_id, warehouse_id, delta, reason, "
-            "reference, occurred_at, quantity_after) "
-            "VALUES ($1, $2, $3, 1, 'receipt', 'bench', now(), $4) RETURNING id",
-            company_id,
-            product,
-            warehouse,
-            quantity + 1,
-        )
-        await conn.execute(
-            "UPDATE inventory_levels SET on_order = on_order - 1 "
-            "WHERE company_id = $1 AND warehouse_id = $2 AND product_id = $3",
-            company_id,
-            warehouse,
-            product,
-        )
-        await conn.execute(
-            "UPDATE purchase_order_lines SET received_quantity = received_quantity + 1 "
-            "WHERE purchase_order_id = $1 AND product_id = $2",
-            order_id,
-            product,
-        )
-        await conn.fetch(_RECEIPT_STEPS[1], order_id)
-        await conn.execute(
-            "UPDATE purchase_orders SET status = 'partially_received', updated_at = now() "
-            "WHERE id = $1",
-            order_id,
-        )
+        values.update(warehouse_id=warehouse, products=[product], units=[units])
+        await conn.execute(_RECEIVE_SQL, *measure.args(_RECEIVE_PARAMS, values))
+        after = [
+            {
+                "product_id": ln["product_id"],
+                "quantity": ln["quantity"],
+                "received_quantity": ln["received_quantity"]
+                + (units if ln["product_id"] == product else 0),
+                "unit_cost": None if ln["unit_cost"] is None else str(ln["unit_cost"]),
+            }
+            for ln in lines
+        ]
+        done = all(ln["received_quantity"] == ln["quantity"] for ln in after)
+        values.update(status="received" if done else "partially_received")
+        await conn.execute(_STATUS_SQL, *measure.args(_STATUS_PARAMS, values))
+        event = {
+            "id": order_id,
+            "supplier_id": order["supplier_id"],
+            "warehouse_id": warehouse,
+            "status": values["status"],
+            "reference": order["reference"],
+            "expected_at": _iso(order["expected_at"]),
+            "ordered_at": _iso(order["ordered_at"]),
+            "created_at": _iso(order["created_at"]),
+            "updated_at": datetime.now(UTC).isoformat(),
+            "lines": after,
+        }
+        await measure.emit_sql(conn, company_id, [("purchase_order.updated", event)])
 
 
-async def receipts_sql(
-    pool: asyncpg.Pool,
-    company_id: int,
-    orders: list[tuple[int, int]],
-    warehouses: dict[int, int],
-    clients: int,
-    seconds: float,
-) -> tuple[float, int]:
-    rng = random.Random(4)
+@measurement(
+    "receipts",
+    title="Receipts against purchase orders, 32 concurrent clients",
+    targets=[Target("ratio_http_over_sql", "L", ">=", 0.4)],
+    markdown=lambda by: _markdown_receipts(by),
+    method="Receipts: 32 clients posting single-line receipts of 1 unit "
+    "(`POST …/purchase-orders/{id}/receipts`) against 200 placed orders vs the app's "
+    "statements for the same receipt (tenant setting, order lock, lines, the ledger "
+    "writer's statements and events, received quantities and on_order, status, "
+    "`purchase_order.updated`) in one transaction on a 32-connection asyncpg pool as the "
+    "app role; alternating blocks as for writes; ratio of the rates per round.",
+)
+async def receipts(ctx: Context) -> dict[str, Any]:
+    plan = ctx.plan
+    company_id = ctx.company_id
+    orders = await receipt_orders(ctx.conn, company_id, ctx.pairs[:RECEIPT_PAIRS])
+    items = [(order_id, product) for order_id, (product, _) in orders.items()]
 
-    async def make(_: int) -> Callable[[], Awaitable[bool]]:
-        async def receive() -> bool:
-            order_id, product = rng.choice(orders)
-            async with pool.acquire() as conn:
-                try:
-                    await receipt_sql(conn, company_id, order_id, product, warehouses[order_id])
-                except (RuntimeError, asyncpg.PostgresError):
-                    return False
-            return True
+    def receive(item: measure.Item) -> tuple[str, dict[str, Any]]:
+        order_id, product = item
+        path = f"/api/companies/{company_id}/purchase-orders/{order_id}/receipts"
+        return path, {"lines": [{"product_id": product, "quantity": 1}]}
 
-        return receive
+    async def receive_sql(conn: asyncpg.Connection, item: measure.Item) -> None:
+        await receipt_sql(conn, company_id, *item)
 
-    ok, failed, elapsed = await measure.run_clients(clients, seconds, make)
-    return ok / elapsed, failed
-
-
-async def measure_purchasing(
-    server: measure.Server,
-    conn: asyncpg.Connection,
-    db_dsn: str,
-    company_id: int,
-    pairs: list[tuple[int, int]],
-    clients: int,
-    seconds: float,
-    from_alerts_runs: int = 5,
-) -> dict[str, Any]:
-    """Both purchasing measurements on a running server; the report's own HTTP p50 is the
-    caller's to compare with."""
-    samples, drafted = await from_alerts_http(server, conn, company_id, from_alerts_runs)
-    supplier_id = await conn.fetchval(
-        "SELECT min(id) FROM suppliers WHERE company_id = $1", company_id
-    )
-    pairs = pairs[:200]
-    orders = await receipt_orders(conn, company_id, pairs, supplier_id)
-    warehouses = {order_id: w for (order_id, _), (_, w) in zip(orders, pairs, strict=True)}
-    http_rate, http_failed = await receipts_http(server, company_id, orders, clients, seconds)
-    pool = await asyncpg.create_pool(
-        db_dsn, min_size=clients, max_size=clients, server_settings=measure.SERVER_SETTINGS
-    )
+    rates: dict[str, list[float]] = {"http": [], "sql": []}
+    failed = {"http": 0, "sql": 0}
+    per_round: list[float] = []
     try:
-        sql_rate, sql_failed = await receipts_sql(
-            pool, company_id, orders, warehouses, clients, seconds
-        )
+        async with (
+            measure.http_posts(ctx.server, items, plan.clients, receive, seed=3) as http,
+            ctx.pool() as pool,
+        ):
+            loads = {"http": http, "sql": measure.sql_load(pool, items, plan.clients, receive_sql)}
+            for load in loads.values():
+                await load.run_for(1.0)
+            label = f"{ctx.size.name}: receipts, {plan.write_rounds} rounds"
+            with ctx.ui.step(label, plan.write_rounds) as adv:
+                for i in range(plan.write_rounds):
+                    for name in alternate(i, ["http", "sql"]):
+                        rate, fails = await loads[name].run_for(plan.write_seconds)
+                        rates[name].append(rate)
+                        failed[name] += fails
+                    per_round.append(ratio(rates["http"][-1], rates["sql"][-1]))
+                    adv()
     finally:
-        await pool.close()
+        await drop_receipt_orders(ctx.conn, list(orders))
     return {
-        "from_alerts_http": measure.summary(samples),
-        "from_alerts_drafts": drafted,
-        "receipts": {
-            "clients": clients,
-            "seconds": seconds,
-            "http_per_s": round(http_rate, 1),
-            "sql_per_s": round(sql_rate, 1),
-            "http_failed": http_failed,
-            "sql_failed": sql_failed,
-        },
+        "clients": plan.clients,
+        "orders": len(orders),
+        "seconds_per_block": plan.write_seconds,
+        "http_per_s": spread(rates["http"], 1),
+        "sql_per_s": spread(rates["sql"], 1),
+        "ratio_http_over_sql": spread(per_round),
+        "http_failed": failed["http"],
+        "sql_failed": failed["sql"],
+        "connections_per_worker": http.per_worker,
     }
+
+
+def _markdown_receipts(by: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [
+        "| dataset | HTTP receipts/s | asyncpg receipts/s (same transaction) | HTTP / SQL "
+        "| failed |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, r in by.items():
+        lines.append(
+            f"| {name} | {render(r['http_per_s'])} | {render(r['sql_per_s'])} | "
+            f"{render(r['ratio_http_over_sql'])} | {r['http_failed']} / {r['sql_failed']} |"
+        )
+    return lines

@@ -44,7 +44,7 @@ import asyncpg
 
 from bench import dataset
 from bench.database import dsn
-from bench.measure import SERVER_SETTINGS, Server
+from bench.measure import APP_SERVER_SETTINGS, SERVER_SETTINGS, Server
 from bench.ui import UI
 
 # The modules whose measurements a run performs, in this order. Add yours at the end.
@@ -52,6 +52,12 @@ MODULES = [
     "bench.report",
     "bench.writes",
     "bench.mixed",
+    "bench.rls",
+    "bench.purchasing",
+    "bench.events",
+    "bench.write_floor",
+    "bench.pgbouncer_sales",
+    "bench.noisy",  # appends receipts: keep it last
 ]
 
 
@@ -106,7 +112,7 @@ class Context:
     plan: Plan
     data: dataset.Dataset
     db_url: str
-    conn: asyncpg.Connection  # plan_cache_mode as the app's engine sets it
+    conn: asyncpg.Connection  # the URL's user, not the app role; app's plan mode
     server: Server
     pairs: list[tuple[int, int]]  # stocked (product, warehouse) pairs of company_id
     ui: UI
@@ -121,13 +127,22 @@ class Context:
         return self.data.twin_company_id
 
     @asynccontextmanager
-    async def pool(self, size: int | None = None) -> AsyncIterator[asyncpg.Pool]:
-        """An asyncpg pool on the bench database (default: one connection per client)."""
+    async def pool(
+        self, size: int | None = None, *, as_app: bool = True
+    ) -> AsyncIterator[asyncpg.Pool]:
+        """An asyncpg pool on the bench database (default: one connection per client),
+        connected as the app connects (`measure.APP_SERVER_SETTINGS`: its role, so
+        row-level security applies; every transaction starts with `measure.scope`).
+        `as_app=False`: as the URL's user, with only the app's plan mode."""
         n = size or self.plan.clients
+        settings = APP_SERVER_SETTINGS if as_app else SERVER_SETTINGS
         pool = await asyncpg.create_pool(
-            dsn(self.db_url), min_size=n, max_size=n, server_settings=SERVER_SETTINGS
+            dsn(self.db_url), min_size=n, max_size=n, server_settings=settings
         )
         try:
+            role = settings.get("role")
+            if role and await pool.fetchval("SELECT current_user") != role:
+                raise RuntimeError(f"the bench's pool is not the app role {role}")
             yield pool
         finally:
             await pool.close()

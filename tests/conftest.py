@@ -67,23 +67,33 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture(scope="session")
 async def engine(database_url: str, settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """The database's owner (the URL's user), not bound by row-level security: for
+    tests that inspect or prepare state directly, and for emptying tables."""
+    engine = create_engine(database_url, settings.model_copy(update={"db_role": ""}))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def app_engine(database_url: str, settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """The app's engine: the role that row-level security applies to, as in production."""
     engine = create_engine(database_url, settings)
     yield engine
     await engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def app(settings: Settings, engine: AsyncEngine) -> FastAPI:
+def app(settings: Settings, app_engine: AsyncEngine) -> FastAPI:
     app = create_app(settings)
-    app.state.engine = engine
+    app.state.engine = app_engine
     app.state.admin_token = ADMIN_TOKEN
     return app
 
 
 @pytest.fixture
-async def isolated_app(app: FastAPI, engine: AsyncEngine) -> AsyncIterator[FastAPI]:
+async def isolated_app(app: FastAPI, app_engine: AsyncEngine) -> AsyncIterator[FastAPI]:
     """The app with every session joined to one outer transaction, rolled back after."""
-    async with engine.connect() as conn:
+    async with app_engine.connect() as conn:
         outer = await conn.begin()
         app.state.sessionmaker = async_sessionmaker(
             bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint"
@@ -95,9 +105,11 @@ async def isolated_app(app: FastAPI, engine: AsyncEngine) -> AsyncIterator[FastA
 
 
 @pytest.fixture
-async def committed_app(app: FastAPI, engine: AsyncEngine) -> AsyncIterator[FastAPI]:
+async def committed_app(
+    app: FastAPI, app_engine: AsyncEngine, engine: AsyncEngine
+) -> AsyncIterator[FastAPI]:
     """The app on the real pool: every request its own connection and transaction."""
-    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.sessionmaker = create_sessionmaker(app_engine)
     try:
         yield app
     finally:

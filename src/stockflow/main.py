@@ -5,8 +5,12 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from stockflow.alerts.router import router as alerts_router
+from stockflow.api_keys.revocation import start_revocation_listener
+from stockflow.api_keys.router import router as api_keys_router
+from stockflow.api_keys.service import flush_key_usage
 from stockflow.bundles.router import router as bundles_router
 from stockflow.companies.router import router as companies_router
 from stockflow.core import admin_token_file
@@ -16,6 +20,7 @@ from stockflow.core.embedded import to_asyncpg_url
 from stockflow.core.errors import install_error_handlers
 from stockflow.core.idempotency import IdempotentReplay, purge_job, replay_response
 from stockflow.core.logging import RequestContextMiddleware, configure_logging
+from stockflow.core.openapi import API_DESCRIPTION, install_openapi, operation_id
 from stockflow.core.reliability import install_reliability
 from stockflow.core.settings import Settings, get_settings
 from stockflow.events.retention import RETENTION_JOB
@@ -23,6 +28,7 @@ from stockflow.events.router import router as events_router
 from stockflow.events.sequencer import SEQUENCER_JOB
 from stockflow.inventory.router import router as inventory_router
 from stockflow.ledger.router import router as ledger_router
+from stockflow.me.router import router as me_router
 from stockflow.operations.router import router as operations_router
 from stockflow.product_types.router import router as product_types_router
 from stockflow.products.router import router as products_router
@@ -44,6 +50,8 @@ RESOURCE_ROUTERS = [
     ledger_router,
     inventory_router,
     alerts_router,
+    api_keys_router,
+    me_router,
     purchasing_router,
     events_router,
     webhooks_router,
@@ -53,6 +61,7 @@ RESOURCE_ROUTERS = [
 # The background loops every worker runs (see core/background.py); each package that has
 # periodic work (sweeps, deliveries) adds its `Job` here.
 BACKGROUND_JOBS: list[Job] = [
+    Job("api_key_usage", flush_key_usage, interval_seconds=20.0, batch_size=10**9),
     SEQUENCER_JOB,
     RETENTION_JOB,
     DELIVERY_JOB,
@@ -90,8 +99,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ctx = JobContext(app.state.engine, app.state.sessionmaker, settings)
             runner = BackgroundRunner(ctx, BACKGROUND_JOBS)
             runner.start()
+        # Trust cached keys only while revocations can reach this worker.
+        key_listener = start_revocation_listener(app, app.state.engine)
         log.info("stockflow_started")
         yield
+        await key_listener.stop()
         if runner is not None:
             await runner.stop()
         if own_engine:
@@ -99,12 +111,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if own_read_engine:
             await app.state.read_engine.dispose()
 
-    app = FastAPI(
+    # The docs pages load Swagger UI and ReDoc from the installed package, not a CDN, so
+    # /docs and /redoc work offline; the document itself is core/openapi.py's.
+    app = FastAPIOffline(
         title="StockFlow",
         version="0.1.0",
         summary="Multi-tenant inventory: catalog, stock ledger and low-stock report.",
+        description=API_DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        swagger_ui_parameters={"persistAuthorization": True, "displayOperationId": True},
     )
+    install_openapi(app)
     app.state.settings = settings
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, replay_response)

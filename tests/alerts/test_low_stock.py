@@ -8,6 +8,7 @@ from httpx import AsyncClient
 
 from stockflow.alerts.schemas import LowStockReport
 from stockflow.alerts.service import AlertService
+from stockflow.core.tenancy import scope_to_company
 from tests.alerts.conftest import utcnow
 from tests.alerts.world import World
 from tests.factories import create_company
@@ -135,6 +136,7 @@ async def test_window_bounds_are_exclusive_then_inclusive(
     await world.sell(pid, wh, 4, now)  # on the upper bound: in
     await world.sell(pid, wh, 8, now + timedelta(microseconds=1))  # after now: out
     async with isolated_app.state.sessionmaker() as session:
+        await scope_to_company(session, world.company_id)
         body = await AlertService(session, 10).low_stock(world.company_id, window_days=7, now=now)
     got = LowStockReport.model_validate_json(body)
     assert [a.units_sold for a in got.alerts] == [6]

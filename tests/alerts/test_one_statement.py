@@ -64,19 +64,19 @@ async def _populate(world: World, products: int) -> int:
 
 
 async def test_report_is_one_statement_whatever_the_size(
-    client: AsyncClient, world: World, engine: AsyncEngine, isolated_app: FastAPI
+    client: AsyncClient, world: World, app_engine: AsyncEngine, isolated_app: FastAPI
 ) -> None:
     base = f"/api/companies/{world.company_id}/alerts/low-stock"
     wh = await _populate(world, products=2)
-    async with recorded_statements(engine, isolated_app) as small:
+    async with recorded_statements(app_engine, isolated_app) as small:
         r = await client.get(base)
     assert r.status_code == 200 and r.json()["total_alerts"] == 6
 
     await _populate(world, products=25)
-    async with recorded_statements(engine, isolated_app) as large:
+    async with recorded_statements(app_engine, isolated_app) as large:
         r = await client.get(base)
     assert r.status_code == 200 and r.json()["total_alerts"] == 6 + 75
-    async with recorded_statements(engine, isolated_app) as filtered:
+    async with recorded_statements(app_engine, isolated_app) as filtered:
         r = await client.get(base, params={"warehouse_id": wh, "window_days": 365})
     assert r.status_code == 200
 

@@ -61,6 +61,14 @@ def test_a_measurement_that_did_not_run_has_no_verdict() -> None:
     assert output.targets([m], {"S": {"measurements": {}}}) == []
 
 
+def test_a_target_per_dataset_is_judged_once_when_fewer_datasets_ran() -> None:
+    targets = tuple(Target("a", size, ">=", 0.5) for size in ("S", "M", "L"))
+    m = Measurement("x", _noop, "X", targets=targets)
+    ran = {"S": {"measurements": {"x": {"a": 0.6}}}, "M": {"measurements": {"x": {"a": 0.4}}}}
+    judged = output.targets([m], ran)
+    assert [(t["dataset"], t["met"]) for t in judged] == [("S", True), ("M", False)]
+
+
 def test_registering_twice_under_one_name_is_refused() -> None:
     registry.measurement("test-dup", title="one")(_noop)
     try:

@@ -62,8 +62,15 @@ async def test_unparseable_json_bodies_are_422_not_400(client: AsyncClient) -> N
 
 async def test_value_the_database_refuses_is_422_with_errors(client: AsyncClient) -> None:
     # PostgreSQL text cannot hold NUL: the database refuses it, and the answer is still a
-    # validation problem with an `errors` list.
+    # validation problem with an `errors` list. (Names refuse control characters before
+    # the database sees them; free text such as a location does not.)
     body = assert_problem(await client.post("/api/companies", json={"name": "a\u0000b"}), 422)
+    assert body["errors"][0]["loc"] == ["body", "name"]
+    company = (await client.post("/api/companies", json={"name": "Acme"})).json()["id"]
+    r = await client.post(
+        f"/api/companies/{company}/warehouses", json={"name": "W", "location": "a\u0000b"}
+    )
+    body = assert_problem(r, 422)
     assert body["errors"][0]["loc"] == ["body"]
     assert body["errors"][0]["msg"]
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from stockflow.core.database import create_sessionmaker
 from stockflow.core.settings import Settings
+from stockflow.core.tenancy import scope_to_company
 from stockflow.events.outbox import emit
 from stockflow.main import create_app
 from tests.conftest import ADMIN_TOKEN
@@ -39,6 +40,7 @@ async def test_late_commit_is_not_skipped(
 
     # A writer draws its event's row first and holds its transaction open...
     held = committed_app.state.sessionmaker()
+    await scope_to_company(held, c)
     await emit(held, c, "product.updated", {"id": p, "note": "held"})
     try:
         # ...while others commit after it.
@@ -73,6 +75,7 @@ async def test_concurrent_writers_and_a_poller(
 
     async def writer(n: int) -> None:
         async with committed_app.state.sessionmaker() as session:
+            await scope_to_company(session, c)
             await emit(session, c, "product.updated", {"n": n})
             await asyncio.sleep(rng.random() * 0.05)
             if n % 7 == 0:
@@ -106,13 +109,16 @@ async def test_concurrent_writers_and_a_poller(
 
 
 async def test_running_server_shows_events_within_seconds(
-    committed_app: FastAPI, committed_client: AsyncClient, settings: Settings, engine: AsyncEngine
+    committed_app: FastAPI,
+    committed_client: AsyncClient,
+    settings: Settings,
+    app_engine: AsyncEngine,
 ) -> None:
     """With the background jobs of a running app (as `make run`), a committed event is
     on the feed within 5 s, without anyone calling the sequencer."""
     app = create_app(settings.model_copy(update={"background_jobs": True}))
-    app.state.engine = engine
-    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.engine = app_engine  # the app's role: the jobs run under row-level security
+    app.state.sessionmaker = create_sessionmaker(app_engine)
     app.state.admin_token = ADMIN_TOKEN
     c = (await create_company(committed_client))["id"]
     async with app.router.lifespan_context(app):

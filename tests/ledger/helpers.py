@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import text
 
+from stockflow.core.tenancy import scope_to_admin
 from tests.factories import create_product, create_warehouse
 
 
@@ -56,6 +57,7 @@ async def move(
 async def levels(app: FastAPI, company_id: int) -> dict[tuple[int, int], int]:
     """{(product, warehouse): quantity} as stored."""
     async with app.state.sessionmaker() as session:
+        await scope_to_admin(session)  # the test inspects every company
         rows = await session.execute(
             text(
                 "SELECT product_id, warehouse_id, quantity FROM inventory_levels "
@@ -68,6 +70,7 @@ async def levels(app: FastAPI, company_id: int) -> dict[tuple[int, int], int]:
 
 async def entry_count(app: FastAPI, company_id: int) -> int:
     async with app.state.sessionmaker() as session:
+        await scope_to_admin(session)  # the test inspects every company
         count = await session.scalar(
             text("SELECT count(*) FROM ledger_entries WHERE company_id = :c"), {"c": company_id}
         )
@@ -78,6 +81,7 @@ async def assert_ledger_explains_levels(app: FastAPI) -> None:
     """For every (product, warehouse): level = sum of its ledger deltas, never negative,
     and each entry's quantity_after is the running sum in id order."""
     async with app.state.sessionmaker() as session:
+        await scope_to_admin(session)  # the test inspects every company
         mismatched = (
             await session.execute(
                 text(

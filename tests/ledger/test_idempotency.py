@@ -12,6 +12,7 @@ from stockflow.core.auth import CompanyScopeDep
 from stockflow.core.idempotency import IdempotencyDep
 from stockflow.core.routing import resource_router
 from stockflow.core.settings import Settings
+from stockflow.core.tenancy import scope_to_admin
 from stockflow.main import create_app
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import create_company
@@ -151,6 +152,7 @@ async def test_expired_key_is_taken_over(isolated_app: FastAPI, client: AsyncCli
     headers = {"Idempotency-Key": "old"}
     assert (await client.post(url, json=_sale(pid, wid), headers=headers)).status_code == 201
     async with isolated_app.state.sessionmaker() as session:
+        await scope_to_admin(session)  # the test inspects every company
         await session.execute(
             text("UPDATE idempotency_records SET expires_at = now() - interval '1 second'")
         )
@@ -218,6 +220,7 @@ async def test_records_expire_after_the_apps_ttl(
     )
     assert r.status_code == 200
     async with isolated_app.state.sessionmaker() as session:
+        await scope_to_admin(session)  # the test inspects every company
         ttl = await session.scalar(
             text(
                 "SELECT extract(epoch FROM expires_at - created_at) FROM idempotency_records "

@@ -8,12 +8,14 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import text
 
+from stockflow.core.tenancy import scope_to_admin
 from tests.factories import create_company
 from tests.ledger.helpers import assert_ledger_explains_levels, bundle, move, product, warehouse
 
 
 async def _last_sold(app: FastAPI, pid: int, wid: int) -> datetime | None:
     async with app.state.sessionmaker() as session:
+        await scope_to_admin(session)  # the test inspects every company
         value: Any = await session.scalar(
             text(
                 "SELECT last_sold_at FROM inventory_levels "

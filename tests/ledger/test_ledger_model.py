@@ -54,6 +54,10 @@ class Harness:
             database_url=database_url, admin_token=ADMIN_TOKEN, db_pool_size=2, db_max_overflow=0
         )
         self.engine: AsyncEngine = create_engine(database_url, config)
+        # The owner, whom row-level security does not bind: checks and clean-up.
+        self.owner: AsyncEngine = create_engine(
+            database_url, config.model_copy(update={"db_role": ""})
+        )
         app = create_app(config)
         app.state.engine = self.engine
         app.state.sessionmaker = create_sessionmaker(self.engine)
@@ -71,9 +75,10 @@ class Harness:
         async def teardown() -> None:
             await self.client.aclose()
             tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            async with self.engine.begin() as conn:
+            async with self.owner.begin() as conn:
                 await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
             await self.engine.dispose()
+            await self.owner.dispose()
 
         try:
             self.run(teardown())
@@ -360,7 +365,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.harness.run(self._check_database())
 
     async def _check_database(self) -> None:
-        async with self.harness.engine.connect() as conn:
+        async with self.harness.owner.connect() as conn:
             rows = (
                 await conn.execute(
                     text(
@@ -396,7 +401,7 @@ class LedgerMachine(RuleBasedStateMachine):
     async def _check_orders(self) -> None:
         """received <= ordered on every line (as the model says), and every level's
         on_order is what the open orders still expect."""
-        async with self.harness.engine.connect() as conn:
+        async with self.harness.owner.connect() as conn:
             lines = (
                 await conn.execute(
                     text(

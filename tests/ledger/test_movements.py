@@ -356,6 +356,8 @@ async def test_a_constraint_the_database_enforces_is_a_409_not_a_500(
     wid = await warehouse(client, company)
     pid = await product(client, company, warehouse_id=wid, initial_quantity=5)
     async with isolated_app.state.sessionmaker() as session:
+        # DDL is the owner's (the app's role may not create triggers).
+        await session.execute(text("SET LOCAL ROLE NONE"))
         await session.execute(
             text(
                 "CREATE FUNCTION test_refuse_entry() RETURNS trigger LANGUAGE plpgsql AS "
@@ -368,6 +370,7 @@ async def test_a_constraint_the_database_enforces_is_a_409_not_a_500(
                 "FOR EACH ROW EXECUTE FUNCTION test_refuse_entry()"
             )
         )
+        await session.execute(text("SET LOCAL ROLE stockflow_app"))
         await session.commit()
     r = await client.post(
         f"/api/companies/{company}/stock-movements",

@@ -153,3 +153,17 @@ async def test_sales_report_and_idempotency_through_pgbouncer(bouncer_url: str) 
         assert [(a["product_id"], a["current_stock"], a["units_sold"]) for a in alerts] == [
             (product["id"], 69, 31)
         ]
+
+
+async def test_pooled_connections_run_as_the_app_role_with_its_timeout(bouncer_url: str) -> None:
+    """The startup parameters the pooler cannot forward arrive through its connect_query:
+    without them a pooled app would bypass row-level security and never time out."""
+    url = make_url(bouncer_url).set(drivername="postgresql")
+    conn = await asyncpg.connect(url.render_as_string(hide_password=False), statement_cache_size=0)
+    try:
+        role = await conn.fetchval("SELECT current_user")
+        timeout = await conn.fetchval("SHOW statement_timeout")
+    finally:
+        await conn.close()
+    assert role == "stockflow_app"
+    assert timeout == "10s"

@@ -8,12 +8,14 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import text
 
+from stockflow.core.tenancy import scope_to_admin
 from tests.ledger.helpers import assert_ledger_explains_levels, levels
 from tests.purchasing.helpers import make_shop
 
 
 async def _stored(app: FastAPI, order_id: int) -> list[Any]:
     async with app.state.sessionmaker() as session:
+        await scope_to_admin(session)  # the test inspects every company
         rows = await session.execute(
             text(
                 "SELECT product_id, quantity, received_quantity FROM purchase_order_lines "
@@ -26,6 +28,7 @@ async def _stored(app: FastAPI, order_id: int) -> list[Any]:
 
 async def _on_order(app: FastAPI, company_id: int) -> dict[tuple[int, int], int]:
     async with app.state.sessionmaker() as session:
+        await scope_to_admin(session)  # the test inspects every company
         rows = await session.execute(
             text(
                 "SELECT product_id, warehouse_id, on_order FROM inventory_levels "
@@ -85,6 +88,7 @@ async def test_receipts_sales_orders_and_cancels_do_not_deadlock(
     await assert_ledger_explains_levels(committed_app)
     # on_order = what the open orders still expect, whatever interleaving happened
     async with committed_app.state.sessionmaker() as session:
+        await scope_to_admin(session)
         expected = await session.execute(
             text(
                 "SELECT l.product_id, sum(l.quantity - l.received_quantity) AS expect "

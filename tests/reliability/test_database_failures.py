@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from stockflow.core import errors, reliability
 from stockflow.core.settings import Settings
@@ -73,18 +74,18 @@ async def test_exhausted_pool_is_a_quick_503(settings: Settings, committed_app: 
 
 
 async def test_statement_timeout_is_503_and_changes_nothing(
-    settings: Settings, committed_app: FastAPI
+    settings: Settings, committed_app: FastAPI, engine: AsyncEngine
 ) -> None:
     async with client_of(committed_app) as setup:
         company = (await create_company(setup))["id"]
         wid = await warehouse(setup, company)
         pid = await product(setup, company)
         await move(setup, company, "receipt", [(pid, wid, 5)])
-    app, engine = app_with(settings, db_statement_timeout_ms=300)
+    app, app_engine = app_with(settings, db_statement_timeout_ms=300)
     sale = {"reason": "sale", "lines": [{"product_id": pid, "warehouse_id": wid, "delta": -2}]}
     url = f"/api/companies/{company}/stock-movements"
     try:
-        async with client_of(app) as admin, committed_app.state.engine.connect() as locker:
+        async with client_of(app) as admin, engine.connect() as locker:
             # Another transaction holds the level's row: the sale waits, then times out.
             await locker.execute(
                 text("SELECT 1 FROM inventory_levels WHERE product_id = :p FOR UPDATE"),
@@ -100,20 +101,22 @@ async def test_statement_timeout_is_503_and_changes_nothing(
             r = await admin.post(url, json=sale, headers={"Idempotency-Key": "slow"})
             assert r.status_code == 201, r.text
     finally:
-        await engine.dispose()
+        await app_engine.dispose()
     assert await levels(committed_app, company) == {(pid, wid): 3}
 
 
-async def test_terminated_backends_are_replaced(settings: Settings, committed_app: FastAPI) -> None:
+async def test_terminated_backends_are_replaced(
+    settings: Settings, committed_app: FastAPI, engine: AsyncEngine
+) -> None:
     """pg_terminate_backend on the app's pooled connections: pre-ping replaces them, so
     the next requests succeed without a restart."""
-    app, engine = app_with(settings)
+    app, app_engine = app_with(settings)
     try:
         async with client_of(app) as admin:
             company = (await create_company(admin))["id"]
             for _ in range(3):
                 assert (await admin.get(f"/api/companies/{company}/warehouses")).is_success
-            async with committed_app.state.engine.connect() as killer:
+            async with engine.connect() as killer:
                 killed = await killer.scalar(
                     text(
                         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
@@ -126,7 +129,7 @@ async def test_terminated_backends_are_replaced(settings: Settings, committed_ap
             r = await admin.get(f"/api/companies/{company}/warehouses")
             assert r.status_code == 200, r.text
     finally:
-        await engine.dispose()
+        await app_engine.dispose()
 
 
 async def test_failure_at_commit_time_is_503_and_nothing_stored(

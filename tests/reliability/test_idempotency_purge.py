@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from stockflow.core import idempotency
 from stockflow.core.background import JobContext
@@ -12,12 +13,11 @@ from tests.reliability.helpers import client_of
 
 
 async def test_purge_deletes_only_expired_records_in_batches(
-    committed_app: FastAPI, settings: Settings
+    committed_app: FastAPI, settings: Settings, engine: AsyncEngine
 ) -> None:
     assert any(job.name == "idempotency-purge" for job in BACKGROUND_JOBS)
     async with client_of(committed_app) as admin:
         company = (await create_company(admin))["id"]
-    engine = committed_app.state.engine
     async with engine.begin() as conn:
         await conn.execute(
             text(
@@ -29,7 +29,8 @@ async def test_purge_deletes_only_expired_records_in_batches(
             ),
             {"c": company},
         )
-    ctx = JobContext(engine, committed_app.state.sessionmaker, settings)
+    # the job runs on the app's role, under row-level security, as in `make run`
+    ctx = JobContext(committed_app.state.engine, committed_app.state.sessionmaker, settings)
     original = idempotency.IDEMPOTENCY_PURGE_BATCH
     idempotency.IDEMPOTENCY_PURGE_BATCH = 2
     try:

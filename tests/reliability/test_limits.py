@@ -1,13 +1,17 @@
-"""SPEC "Limits": the body size limit and the per-credential rate limit."""
+"""SPEC "Limits": the body size limit, the per-credential rate limit, and the in-flight
+cap per credential (docs/api-notes.md "Limits")."""
 
 import asyncio
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from httpx import AsyncClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from stockflow.core.settings import Settings
 from tests.factories import create_company
+from tests.ledger.helpers import levels, move, product, warehouse
 from tests.reliability.helpers import app_with, assert_problem, client_of
 
 
@@ -77,3 +81,42 @@ async def test_rate_limit_is_off_by_default(client: AsyncClient) -> None:
     url = f"/api/companies/{company['id']}/warehouses"
     statuses = {(await client.get(url)).status_code for _ in range(30)}
     assert statuses == {200}
+
+
+async def test_in_flight_cap_per_credential(
+    settings: Settings, committed_app: FastAPI, engine: AsyncEngine
+) -> None:
+    """A credential with its cap of requests in progress gets 429 at once, without a
+    database connection; other credentials are served; the cap frees as requests end."""
+    async with client_of(committed_app) as setup:
+        company = await create_company(setup)
+        cid = company["id"]
+        wid = await warehouse(setup, cid)
+        pid = await product(setup, cid)
+        await move(setup, cid, "receipt", [(pid, wid, 5)])
+    app, app_engine = app_with(settings, max_in_flight_per_credential=1)
+    sale = {"reason": "sale", "lines": [{"product_id": pid, "warehouse_id": wid, "delta": -1}]}
+    url = f"/api/companies/{cid}"
+    try:
+        async with (
+            client_of(app) as admin,
+            client_of(app, company["api_key"]) as tenant,
+            engine.connect() as locker,
+        ):
+            # Another transaction holds the level's row: the sale waits in progress.
+            await locker.execute(
+                text("SELECT 1 FROM inventory_levels WHERE product_id = :p FOR UPDATE"),
+                {"p": pid},
+            )
+            slow = asyncio.create_task(tenant.post(f"{url}/stock-movements", json=sale))
+            await asyncio.sleep(0.5)
+            refused = await tenant.get(f"{url}/warehouses")
+            assert_problem(refused, 429)
+            assert refused.headers["Retry-After"] == "1"
+            assert (await admin.get(f"{url}/warehouses")).status_code == 200
+            await locker.rollback()
+            assert (await slow).status_code == 201
+            assert (await tenant.get(f"{url}/warehouses")).status_code == 200
+    finally:
+        await app_engine.dispose()
+    assert await levels(committed_app, cid) == {(pid, wid): 4}

@@ -1,3 +1,5 @@
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +19,12 @@ class CompanyRepository:
 
     async def get(self, company_id: int) -> Company | None:
         return await self.session.scalar(select(Company).where(Company.id == company_id))
+
+    async def list_page(self, after_id: int | None, limit: int) -> Sequence[Company]:
+        stmt = select(Company)
+        if after_id is not None:
+            stmt = stmt.where(Company.id > after_id)
+        return (await self.session.scalars(stmt.order_by(Company.id).limit(limit))).all()
 
     async def add_api_key(self, company_id: int) -> ApiKey:
         """A key row with a placeholder hash; the caller sets the real one once the id

@@ -14,11 +14,13 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from stockflow.core.database import SessionDep
 from stockflow.core.errors import Forbidden, NotFound, Unauthorized
-from stockflow.models import ApiKey, Company
+from stockflow.core.key_usage import KEY_USAGE
+from stockflow.core.tenancy import scope_to_company
+from stockflow.models import Company
 
 MAX_ID = 2**63 - 1
 KEY_PREFIX = "sf_"
@@ -28,9 +30,10 @@ _bearer = HTTPBearer(auto_error=False, description="The admin token or a company
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the admin (company_id None) or one company's key."""
+    """Who is calling: the admin (company_id None) or one company's key (key_id)."""
 
     company_id: int | None
+    key_id: int | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -49,15 +52,20 @@ class CompanyScope:
 class KeyCache:
     """API key id -> (company id, secret hash) for `ttl` seconds, at most `size` keys.
 
-    Saves the key lookup on nearly every request. Safe because a key's row never changes
-    once its company's creation committed, and no endpoint revokes keys; a key revoked
-    in the database directly keeps working for up to `ttl` seconds in each process."""
+    Saves the key lookup on nearly every request. A revoked key must stop working on
+    every worker within a second, so the cache is trusted only while this worker's
+    revocation listener (api_keys/revocation.py) is connected: it drops a key the moment
+    PostgreSQL announces its revocation. With the listener down, every request reads the
+    database (`trusted` False)."""
 
     ttl: float = 60.0
     size: int = 10_000
+    trusted: bool = False
     _entries: dict[int, tuple[float, int, str]] = field(default_factory=dict)
 
     def get(self, key_id: int) -> tuple[int, str] | None:
+        if not self.trusted:
+            return None
         entry = self._entries.get(key_id)
         if entry is None:
             return None
@@ -68,6 +76,8 @@ class KeyCache:
         return company_id, secret_hash
 
     def put(self, key_id: int, company_id: int, secret_hash: str) -> None:
+        if not self.trusted:
+            return
         if len(self._entries) >= self.size:
             now = time.monotonic()
             self._entries = {k: v for k, v in self._entries.items() if v[0] >= now}
@@ -75,11 +85,20 @@ class KeyCache:
                 del self._entries[next(iter(self._entries))]  # the oldest
         self._entries[key_id] = (time.monotonic() + self.ttl, company_id, secret_hash)
 
+    def drop(self, key_id: int) -> None:
+        self._entries.pop(key_id, None)
 
-def _key_cache(request: Request) -> KeyCache:
-    cache: KeyCache | None = getattr(request.app.state, "api_key_cache", None)
+    def set_trusted(self, trusted: bool) -> None:
+        """The listener (re)connected or went down; either way, notifications may have
+        been missed, so forget everything."""
+        self._entries.clear()
+        self.trusted = trusted
+
+
+def key_cache(app: FastAPI) -> KeyCache:
+    cache: KeyCache | None = getattr(app.state, "api_key_cache", None)
     if cache is None:
-        cache = request.app.state.api_key_cache = KeyCache()
+        cache = app.state.api_key_cache = KeyCache()
     return cache
 
 
@@ -94,7 +113,7 @@ def _known_companies(request: Request) -> set[int]:
 
 def reset_auth_caches(app: FastAPI) -> None:
     """Forget cached keys and companies: for tests that empty the tables and restart ids."""
-    app.state.api_key_cache = KeyCache()
+    key_cache(app).set_trusted(key_cache(app).trusted)
     app.state.known_companies = set()
 
 
@@ -117,6 +136,9 @@ def _parse_key(token: str) -> tuple[int, str] | None:
     return int(key_id), secret
 
 
+_KEY_LOOKUP = text("SELECT company_id, secret_hash FROM stockflow_api_key(:key_id)")
+
+
 async def get_principal(
     request: Request,
     session: SessionDep,
@@ -131,23 +153,20 @@ async def get_principal(
     parsed = _parse_key(token)
     if parsed is not None:
         key_id, secret = parsed
-        cache = _key_cache(request)
+        cache = key_cache(request.app)
         found = cache.get(key_id)
         # A wrong secret for a cached key is checked against the database again, so the
         # cache can only ever save queries, never change an answer for a known row.
         if found is None or not hmac.compare_digest(hash_secret(secret), found[1]):
-            row = (
-                await session.execute(
-                    select(ApiKey.company_id, ApiKey.secret_hash).where(
-                        ApiKey.id == key_id, ApiKey.revoked_at.is_(None)
-                    )
-                )
-            ).one_or_none()
+            # No tenant is known yet: a function of the RLS migration reads this one
+            # key in the admin scope, which ends when it returns.
+            row = (await session.execute(_KEY_LOOKUP, {"key_id": key_id})).one_or_none()
             if row is not None:
                 found = (row.company_id, row.secret_hash)
                 cache.put(key_id, *found)
         if found is not None and hmac.compare_digest(hash_secret(secret), found[1]):
-            return Principal(company_id=found[0])
+            KEY_USAGE.touch(key_id)
+            return Principal(company_id=found[0], key_id=key_id)
     raise Unauthorized("The token is not valid.")
 
 
@@ -168,8 +187,12 @@ IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 async def ensure_company_access(
     session: SessionDep, principal: Principal, company_id: int, known: set[int] | None = None
 ) -> None:
-    """404 unless the caller may act on `company_id` and it exists (never reveal which).
+    """404 unless the caller may act on `company_id` and it exists (never reveal which);
+    then binds the transaction to `company_id` for row-level security.
     `known`: company ids already seen to exist (skips the query), updated here."""
+    if not principal.is_admin and principal.company_id != company_id:
+        raise NotFound(f"Company {company_id} not found.")
+    await scope_to_company(session, company_id)
     if principal.is_admin:
         if known is not None and company_id in known:
             return
@@ -178,8 +201,6 @@ async def ensure_company_access(
             raise NotFound(f"Company {company_id} not found.")
         if known is not None:
             known.add(company_id)
-    elif principal.company_id != company_id:
-        raise NotFound(f"Company {company_id} not found.")
 
 
 async def get_company_scope(

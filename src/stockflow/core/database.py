@@ -44,6 +44,19 @@ def _unique_statement_name() -> str:
 
 
 def create_engine(url: str, settings: Settings) -> AsyncEngine:
+    server_settings = {
+        "application_name": "stockflow",
+        # Prepared statements switch to a generic plan after 5 runs; for the
+        # low-stock report that plan cannot see the window's bounds, misjudges
+        # its size and runs ~2x slower. Re-planning costs ~1 ms, not seconds.
+        "plan_cache_mode": "force_custom_plan",
+        "statement_timeout": str(settings.db_statement_timeout_ms),
+    }
+    if settings.db_role:
+        # A startup parameter, not a session `SET ROLE`: every connection is the app
+        # role from its first statement, and no RESET ALL can undo it. Row-level
+        # security applies to this role (not superuser, not BYPASSRLS).
+        server_settings["role"] = settings.db_role
     connect_args: dict[str, Any] = {}
     if settings.db_statement_cache_size == 0:
         # PgBouncer in transaction mode hands each transaction any server connection:
@@ -67,17 +80,10 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         pool_pre_ping=settings.db_pool_pre_ping,
         # The report and ledger run as prepared statements; keep asyncpg's cache warm.
         connect_args={
+            **connect_args,
             "timeout": settings.db_connect_timeout_seconds,
             "command_timeout": settings.db_command_timeout_seconds,
-            **connect_args,
-            "server_settings": {
-                "statement_timeout": str(settings.db_statement_timeout_ms),
-                "application_name": "stockflow",
-                # Prepared statements switch to a generic plan after 5 runs; for the
-                # low-stock report that plan cannot see the window's bounds, misjudges
-                # its size and runs ~2x slower. Re-planning costs ~1 ms, not seconds.
-                "plan_cache_mode": "force_custom_plan",
-            },
+            "server_settings": server_settings,
         },
     )
 

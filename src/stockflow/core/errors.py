@@ -120,11 +120,40 @@ def problem(
     )
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` entries so clients see which problems a route can answer."""
+# One example per status for the OpenAPI document (what a client will see).
+_PROBLEM_EXAMPLES: dict[int, tuple[str, str, str]] = {
+    401: ("unauthorized", "Missing or invalid credentials", "The token is not valid."),
+    403: ("forbidden", "Not allowed for this credential", "Only the platform admin may do this."),
+    404: ("not-found", "Resource not found", "Product 42 not found."),
+    409: ("conflict", "Conflict with the current state", "SKU 'BEAN-1KG' already exists."),
+    413: ("payload-too-large", "Payload Too Large", "The request body is too large."),
+    422: ("invalid-input", "Invalid input", "The request does not match the expected schema."),
+    429: ("too-many-requests", "Too Many Requests", "Rate limit exceeded; retry later."),
+    503: ("database-unavailable", "Database error", "The database could not complete it."),
+}
+
+
+def problem_response(status: int) -> dict[str, Any]:
+    """One OpenAPI response object: problem+json with the `Problem` schema and an example."""
+    phrase = HTTPStatus(status).phrase
+    slug, title, detail = _PROBLEM_EXAMPLES.get(
+        status, (phrase.lower().replace(" ", "-"), phrase, phrase)
+    )
+    errors = [{"loc": ["body", "sku"], "msg": "String should have at least 1 character"}]
+    example = problem_body(status, slug, title, detail, errors if status == 422 else None)
     return {
-        status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in statuses
+        "description": phrase,
+        "content": {
+            PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}, "example": example}
+        },
     }
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries so clients see which problems a route can answer:
+    `responses=problem_responses(404, 409)` on a route (401, 422, 429 and 503 come with
+    `resource_router`)."""
+    return {status: problem_response(status) for status in statuses}
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -155,7 +184,7 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(422, "invalid-input", "Invalid input", detail, errors)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400:
         # Only the framework raises a bare 400, for a body it could not decode (JSON nested
@@ -165,6 +194,15 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
         errors = [{"loc": ["body"], "msg": "could not parse the body as JSON"}]
         return problem(422, "invalid-input", "Invalid input", detail, errors)
     phrase = HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404:
+        # Only the router raises a bare 404 (no route matched; domain code raises NotFound):
+        # its own type, so a typo in a path is not mistaken for a missing record.
+        return problem(
+            404,
+            "route-not-found",
+            "No such route",
+            f"No operation at {request.method} {request.url.path}; see /docs.",
+        )
     detail = exc.detail if isinstance(exc.detail, str) else phrase
     response = problem(exc.status_code, phrase.lower().replace(" ", "-"), phrase, detail)
     if exc.headers:

@@ -6,6 +6,8 @@
 - `BodyLimitMiddleware`: 413 for a body over `max_body_bytes`, before auth and parsing.
 - `RateLimitMiddleware`: a token bucket per credential, shared by every worker through
   one UPSERT on an UNLOGGED table (see `rate_limit_buckets`), off unless configured.
+- `InFlightLimitMiddleware`: at most N requests of one credential at a time per worker,
+  checked in memory before anything takes a database connection, off unless configured.
 """
 
 import asyncio
@@ -230,6 +232,61 @@ _TAKE_TOKEN = text(
 )
 
 
+def _bearer(scope: Scope) -> bytes | None:
+    """The request's bearer token, if it sends one."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            if value.lower().startswith(b"bearer "):
+                return bytes(value[7:].strip())
+            return None
+    return None
+
+
+async def _too_many(send: Send, detail: str, retry_after: int) -> None:
+    response = problem(429, "too-many-requests", "Too many requests", detail)
+    response.headers["Retry-After"] = str(max(1, retry_after))
+    for message in _json_response_messages(response):
+        await send(message)
+
+
+class InFlightLimitMiddleware:
+    """429 at once for a credential that already has `limit` requests in flight in this
+    worker. A rate limit counts requests, not their weight: a tenant within its rate can
+    still hold every pooled connection with heavy requests (1,000-line receipts waiting on
+    each other's row locks) while other tenants' requests, and the rate limiter's own
+    bucket statement, queue for the pool. This check needs no connection, so it answers
+    while the pool is busy. Keyed by the token's SHA-256; nothing is kept for idle ones."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.in_flight: dict[bytes, int] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = _bearer(scope) if scope["type"] == "http" else None
+        if token is None or scope["path"] in _UNCOUNTED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        key = hashlib.sha256(token).digest()
+        count = self.in_flight.get(key, 0)
+        if count >= self.limit:
+            await _too_many(
+                send,
+                f"This credential already has {self.limit} requests in progress; retry later.",
+                RETRY_AFTER_SECONDS,
+            )
+            return
+        self.in_flight[key] = count + 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            left = self.in_flight[key] - 1
+            if left:
+                self.in_flight[key] = left
+            else:
+                del self.in_flight[key]
+
+
 class RateLimitMiddleware:
     """429 with `Retry-After` once a credential has used its tokens (SPEC "Limits")."""
 
@@ -243,27 +300,19 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or scope["path"] in _UNCOUNTED_PATHS:
             await self.app(scope, receive, send)
             return
-        credential = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                credential = value
-                break
-        if not credential or not credential.lower().startswith(b"bearer "):
+        token = _bearer(scope)
+        if token is None:
             await self.app(scope, receive, send)
             return
-        wait = await self._take(credential[7:].strip())
+        wait = await self._take(token)
         if wait is None:
             await self.app(scope, receive, send)
             return
-        response = problem(
-            429,
-            "too-many-requests",
-            "Too many requests",
+        await _too_many(
+            send,
             "This credential's request rate is over the limit; retry later.",
+            math.ceil(wait),
         )
-        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
-        for message in _json_response_messages(response):
-            await send(message)
 
     async def _take(self, token: bytes) -> float | None:
         """None when a token was taken, else the seconds until one is free. Only tokens
@@ -299,6 +348,9 @@ def install_reliability(app: FastAPI, settings: Settings) -> None:
         app.add_middleware(
             RateLimitMiddleware, fastapi_app=app, rate=settings.rate_limit_per_second
         )
+    if settings.max_in_flight_per_credential > 0:
+        # Outside the rate limit: a refused request takes no token and no connection.
+        app.add_middleware(InFlightLimitMiddleware, limit=settings.max_in_flight_per_credential)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(LastResortMiddleware)
 

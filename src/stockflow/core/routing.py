@@ -4,14 +4,59 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockflow.core import idempotency
-from stockflow.core.errors import StockflowError, problem
+from stockflow.core.errors import InvalidInput, StockflowError, problem, problem_responses
 
 
-class AutoCommitRoute(APIRoute):
+def _query_names(dependant: Dependant) -> set[str]:
+    """The query parameters a route declares, in its own signature or its dependencies."""
+    names: set[str] = set()
+    for param in dependant.query_params:
+        model = param.field_info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            # `Annotated[Filters, Query()]`: the model's fields are the parameters.
+            names |= {f.alias or n for n, f in model.model_fields.items()}
+        else:
+            names.add(param.alias)
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def _unknown_query(request: Request, known: frozenset[str]) -> None:
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if unknown:
+        raise InvalidInput(
+            f"Unknown query parameter(s): {', '.join(unknown)}.",
+            errors=[
+                {"loc": ["query", name], "msg": "unknown query parameter", "type": "unknown"}
+                for name in unknown
+            ],
+        )
+
+
+class StrictQueryRoute(APIRoute):
+    """Reject query parameters the route does not declare (422 naming them): a typo such
+    as `?skus=X` must not silently return the unfiltered list. The known names come from
+    the route's own declared parameters, so every route gets this without listing them."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        known = frozenset(_query_names(self.dependant))
+
+        async def handle(request: Request) -> Response:
+            _unknown_query(request, known)
+            return await handler(request)
+
+        return handle
+
+
+class AutoCommitRoute(StrictQueryRoute):
     """Commit the request's session after the endpoint has produced its response and
     before that response is sent, so a failed commit can never follow a 2xx. Errors skip
     the commit and the session's close rolls everything back."""
@@ -43,12 +88,11 @@ class AutoCommitRoute(APIRoute):
 
 
 def resource_router(*, prefix: str = "", tags: list[str] | None = None) -> APIRouter:
-    """The router every resource package uses: unit-of-work routes, common problems."""
-    from stockflow.core.errors import problem_responses
-
+    """The router every resource package uses: unit-of-work routes that reject unknown
+    query parameters, and the problems any authenticated operation can answer."""
     return APIRouter(
         prefix=prefix,
         tags=list(tags or []),
         route_class=AutoCommitRoute,
-        responses=problem_responses(401, 422),
+        responses=problem_responses(401, 422, 429, 503),
     )

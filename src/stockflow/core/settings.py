@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     background_jobs: bool = True
     log_level: str = "INFO"
     log_json: bool = False
+    # The role the app runs as, so row-level security applies to it (see api-notes,
+    # "Tenant isolation"); the migrations create it. Empty: the URL's own user (which
+    # then must be neither superuser nor BYPASSRLS).
+    db_role: str = Field(default="stockflow_app", pattern=r"^([a-z_][a-z0-9_]*)?$")
     # Reliability (docs/api-notes.md "Reliability"): a database that does not answer
     # within these is a 503 with Retry-After, never a hang.
     db_statement_timeout_ms: int = Field(default=10_000, ge=0)  # server side; 0 = none
@@ -41,6 +45,8 @@ class Settings(BaseSettings):
     # Limits (SPEC "Limits").
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
     rate_limit_per_second: float = Field(default=0.0, ge=0)
+    # Requests of one credential in progress at once, per worker (0 = no cap).
+    max_in_flight_per_credential: int = Field(default=0, ge=0)
     # uvicorn (`stockflow serve`): idle keep-alive and concurrency (None: unlimited).
     http_keep_alive_seconds: int = Field(default=5, ge=1)
     http_limit_concurrency: int | None = Field(default=None, ge=1)

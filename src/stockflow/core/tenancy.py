@@ -52,7 +52,12 @@ async def require_owned(
 TENANT_SETTING = "stockflow.company_id"
 ADMIN_SETTING = "stockflow.admin"
 
-_SCOPE_TO_COMPANY = text(f"SELECT set_config('{TENANT_SETTING}', :company_id, true)")
+# Scoping to a company also ends an admin scope of the same transaction, in the same
+# round trip: a transaction acts for one company or for all, never both at once.
+_SCOPE_TO_COMPANY = text(
+    f"SELECT set_config('{TENANT_SETTING}', :company_id, true), "
+    f"set_config('{ADMIN_SETTING}', 'off', true)"
+)
 _SCOPE_TO_ADMIN = text(f"SELECT set_config('{ADMIN_SETTING}', 'on', true)")
 
 

@@ -16,28 +16,19 @@ EventType = Literal[
     "low_stock.resolved",
 ]
 
+_EVENT: dict[str, Any] = {
+    "id": 42,
+    "type": "low_stock.opened",
+    "company_id": 1,
+    "occurred_at": "2026-12-04T12:00:00Z",
+    "data": {"product_id": 7, "warehouse_id": 3, "current_stock": 4, "threshold": 10},
+}
+
 
 class EventRead(Schema):
     """One event, as the feed lists it and as a webhook receives it."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": 42,
-                    "type": "low_stock.opened",
-                    "company_id": 1,
-                    "occurred_at": "2026-12-04T12:00:00Z",
-                    "data": {
-                        "product_id": 7,
-                        "warehouse_id": 3,
-                        "current_stock": 4,
-                        "threshold": 10,
-                    },
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_EVENT]})
 
     id: int
     type: EventType
@@ -47,6 +38,10 @@ class EventRead(Schema):
 
 
 class EventPage(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [_EVENT], "next_after": 42}]}
+    )
+
     items: list[EventRead]
     next_after: int = Field(
         description="Pass as `after` to get the next events: the last item's id, else `after`."

@@ -5,6 +5,7 @@ from fastapi import Depends, Query
 
 from stockflow.core.auth import MAX_ID
 from stockflow.core.errors import InvalidInput
+from stockflow.core.schemas import Timestamp
 from stockflow.ledger.schemas import EntryFilters, EntryReason, as_utc
 
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
@@ -29,10 +30,12 @@ def get_entry_filters(
     ] = None,
     reason: EntryReason | None = None,
     since: Annotated[
-        datetime | None, Query(description="occurred_at >= since (no offset: UTC).")
+        Timestamp | None,
+        Query(description="occurred_at >= since; ISO 8601 (no offset: UTC)."),
     ] = None,
     until: Annotated[
-        datetime | None, Query(description="occurred_at <= until (no offset: UTC).")
+        Timestamp | None,
+        Query(description="occurred_at <= until; ISO 8601 (no offset: UTC)."),
     ] = None,
     order: Annotated[
         Literal["asc", "desc"], Query(description="By entry id: newest first (desc) or oldest.")

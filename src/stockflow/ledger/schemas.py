@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from stockflow.core.schemas import Id, OptionalText, Schema
+from stockflow.core.schemas import Id, OptionalText, Schema, Timestamp
 
 MAX_DELTA = 1_000_000_000
 MAX_LINES = 1_000
@@ -24,7 +24,7 @@ def as_utc(value: datetime) -> datetime:
         raise ValueError("timestamp is out of range") from exc
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+UtcDatetime = Timestamp
 
 
 def _not_zero(value: int) -> int:

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, String
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from stockflow.models.base import Base, company_column, created_at_column, id_column
@@ -20,9 +20,13 @@ class ApiKey(Base):
     tokens, so a slow password hash would add latency to every request and no safety."""
 
     __tablename__ = "api_keys"
+    __table_args__ = (Index("ix_api_keys_company_id_id", "company_id", "id"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     company_id: Mapped[int] = company_column()
     secret_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    name: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = created_at_column()
+    # Written in batches by a background job, not per request (may lag up to a minute).
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

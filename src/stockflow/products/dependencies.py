@@ -14,12 +14,22 @@ def get_product_filter(
         str | None,
         Query(max_length=255, description="Case-insensitive substring of the name or SKU."),
     ] = None,
+    sku: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            description="Exactly this SKU (case-insensitive, surrounding spaces ignored).",
+            examples=["BEAN-1KG"],
+        ),
+    ] = None,
     product_type_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     is_bundle: Annotated[bool | None, Query()] = None,
     include_inactive: Annotated[bool, Query(description="Also list deactivated products.")] = False,
 ) -> ProductFilter:
     return ProductFilter(
         q=q or None,
+        sku=sku.strip() if sku is not None else None,
         product_type_id=product_type_id,
         is_bundle=is_bundle,
         include_inactive=include_inactive,
@@ -37,7 +47,7 @@ async def resolve_body_company(
     if company_id is None:
         if principal.company_id is None:
             raise invalid_field("company_id", "company_id is required with the admin token.")
-        return principal.company_id
+        company_id = principal.company_id
     if principal.company_id not in (None, company_id):
         # Another company's id: the same answer as for one that does not exist.
         raise NotFound(f"Company {company_id} not found.")

@@ -11,6 +11,7 @@ from stockflow.models import InventoryLevel, Product, Warehouse
 @dataclass(frozen=True)
 class ProductFilter:
     q: str | None = None
+    sku: str | None = None
     product_type_id: int | None = None
     is_bundle: bool | None = None
     include_inactive: bool = False
@@ -64,6 +65,9 @@ class ProductRepository:
             stmt = stmt.where(Product.product_type_id == filters.product_type_id)
         if filters.is_bundle is not None:
             stmt = stmt.where(Product.is_bundle.is_(filters.is_bundle))
+        if filters.sku is not None:
+            # The comparison of the platform-wide unique index on lower(sku), so it uses it.
+            stmt = stmt.where(func.lower(Product.sku) == func.lower(filters.sku))
         if filters.q:
             pattern = like_pattern(filters.q)
             stmt = stmt.where(

@@ -18,7 +18,7 @@ from stockflow.purchasing.schemas import (
     ReceiptRead,
 )
 
-router = resource_router(prefix="/companies/{company_id}", tags=["purchase orders"])
+router = resource_router(prefix="/companies/{company_id}", tags=["purchase-orders"])
 
 _ONE = "/purchase-orders/{purchase_order_id}"
 
@@ -27,8 +27,12 @@ _ONE = "/purchase-orders/{purchase_order_id}"
     "/purchase-orders",
     status_code=status.HTTP_201_CREATED,
     summary="Draft a purchase order",
-    description="A new order is a `draft`: it is not on order until it is placed. "
-    "`unit_cost` defaults to the product-supplier link's.",
+    description="A new order is a `draft`: it is not on order until it is placed "
+    "(`POST …/order`). 1 to 1,000 lines, `quantity` > 0, each product at most once, active "
+    "and not a bundle (422 otherwise); a supplier, warehouse or product that does not exist "
+    "or is another company's is 404. The product need not be linked to the supplier; a "
+    "line's `unit_cost` defaults to the product-supplier link's, else null. Lines keep the "
+    "order given. Honours `Idempotency-Key`.",
     responses=problem_responses(404),
 )
 async def create_purchase_order(
@@ -59,9 +63,14 @@ async def list_purchase_orders(
     "/purchase-orders/from-alerts",
     status_code=status.HTTP_201_CREATED,
     summary="Draft purchase orders from the low-stock report",
-    description="One draft per (supplier, warehouse) for the alerts that need an order, "
-    "with a line per product of the recommended quantity. Alerts without a supplier or "
-    "already on a draft order are listed in `skipped`.",
+    description="Runs the low-stock report (`window_days`, `warehouse_id`: the same rules "
+    "and filters; a warehouse of another company is 404) and drafts one order per "
+    "(supplier, warehouse) for the alerts that have a supplier and a "
+    "`recommended_order_quantity` above 0: a line per product (by product id) of the "
+    "recommended quantity, `unit_cost` from the link, null `reference` and `expected_at`. "
+    "Alerts whose product and warehouse are already on a `draft` order (`in-draft`) or "
+    "that have no supplier (`no-supplier`) are listed in `skipped`; alerts that need "
+    "nothing are in neither. The body may be left out. Honours `Idempotency-Key`.",
     responses=problem_responses(404),
 )
 async def draft_from_alerts(
@@ -84,7 +93,10 @@ async def get_purchase_order(
 @router.patch(
     _ONE,
     summary="Change a draft purchase order",
-    description="Only while `draft` (else 409). `lines`, when sent, replace all lines.",
+    description="Only while `draft` (else 409). Fields left out keep their value; "
+    "`reference` and `expected_at` may be set to null. `lines`, when sent, replace all "
+    "lines by the rules of create (an unknown product 404; an inactive one or a bundle "
+    "422).",
     responses=problem_responses(404, 409),
 )
 async def update_purchase_order(
@@ -99,8 +111,11 @@ async def update_purchase_order(
 @router.post(
     _ONE + "/order",
     summary="Place a draft order: its lines go on order",
-    description="Sets `ordered_at`, and `expected_at` (if null) from the supplier's "
-    "longest lead time among the order's products. Only from `draft` (else 409).",
+    description="`draft` → `ordered`; any other status is 409. The lines go on order in "
+    "the order's warehouse (its inventory levels are created at 0 when missing, and their "
+    "`on_order` grows), `ordered_at` = now and, when `expected_at` is null, `expected_at` "
+    "= now + the longest `lead_time_days` among the supplier's links to the order's "
+    "products (null if none is set). Honours `Idempotency-Key`.",
     responses=problem_responses(404, 409),
 )
 async def place_purchase_order(
@@ -117,8 +132,15 @@ async def place_purchase_order(
     _ONE + "/receipts",
     status_code=status.HTTP_201_CREATED,
     summary="Receive goods against an order",
-    description="Each line writes a `receipt` ledger entry into the order's warehouse. "
-    "More than a line's outstanding quantity is 409 and changes nothing.",
+    description="Only while `ordered` or `partially_received` (else 409). Each line "
+    "writes one `receipt` ledger entry into the order's warehouse (`reference` defaults "
+    "to the order's, else `PO-<id>`; `occurred_at` as for stock movements, at most 5 "
+    "minutes ahead) and adds to the line's `received_quantity`, in one transaction. A "
+    "product not on the order is 422; more than a line's outstanding quantity (quantity "
+    "- received_quantity) is 409 and changes nothing. Then the status is `received` when "
+    "every line is fully received, else `partially_received`. Checks in this order: the "
+    "body itself (422), the status (409), each line (422, then 409). Honours "
+    "`Idempotency-Key`.",
     responses=problem_responses(404, 409),
 )
 async def receive_purchase_order(
@@ -135,8 +157,9 @@ async def receive_purchase_order(
 @router.post(
     _ONE + "/cancel",
     summary="Cancel an order",
-    description="From `draft`, `ordered` or `partially_received` (else 409); what was "
-    "received stays, the rest is no longer on order.",
+    description="From `draft`, `ordered` or `partially_received` to `cancelled`; from "
+    "`received` or `cancelled` it is 409. What was received stays received; the rest is "
+    "no longer on order. Honours `Idempotency-Key`.",
     responses=problem_responses(404, 409),
 )
 async def cancel_purchase_order(

@@ -2,12 +2,47 @@
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, ConfigDict, Field
 
 from stockflow.core.schemas import Id, Money, Schema, not_null
 from stockflow.ledger.schemas import MAX_DELTA, MAX_LINES, LedgerEntryRead, Reference, UtcDatetime
+
+# Examples name id 1 (the first row of a fresh company, as in `stockflow demo`), so
+# "Try it out" works: create the order, place it, then receive against it.
+_ORDER: dict[str, Any] = {
+    "id": 1,
+    "company_id": 1,
+    "supplier_id": 1,
+    "warehouse_id": 1,
+    "status": "partially_received",
+    "reference": "PO-2026-0042",
+    "expected_at": "2026-12-11T09:00:00Z",
+    "ordered_at": "2026-12-04T09:00:00Z",
+    "created_at": "2026-12-04T08:55:00Z",
+    "lines": [{"product_id": 1, "quantity": 40, "received_quantity": 25, "unit_cost": "9.20"}],
+}
+_RECEIPT_ENTRY: dict[str, Any] = {
+    "id": 12,
+    "product_id": 1,
+    "warehouse_id": 1,
+    "delta": 25,
+    "reason": "receipt",
+    "reference": "DN-881",
+    "occurred_at": "2026-12-09T14:10:00Z",
+    "quantity_after": 43,
+    "bundle_id": None,
+}
+_DRAFT: dict[str, Any] = {
+    **_ORDER,
+    "id": 2,
+    "status": "draft",
+    "reference": None,
+    "expected_at": None,
+    "ordered_at": None,
+    "lines": [{"product_id": 1, "quantity": 20, "received_quantity": 0, "unit_cost": "9.20"}],
+}
 
 OrderStatus = Literal["draft", "ordered", "partially_received", "received", "cancelled"]
 
@@ -51,10 +86,10 @@ class PurchaseOrderCreate(Schema):
         json_schema_extra={
             "examples": [
                 {
-                    "supplier_id": 789,
-                    "warehouse_id": 456,
+                    "supplier_id": 1,
+                    "warehouse_id": 1,
                     "reference": "PO-2026-0042",
-                    "lines": [{"product_id": 123, "quantity": 40, "unit_cost": "3.20"}],
+                    "lines": [{"product_id": 1, "quantity": 40, "unit_cost": "9.20"}],
                 }
             ]
         }
@@ -77,7 +112,7 @@ class PurchaseOrderUpdate(Schema):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"reference": "PO-2026-0043", "lines": [{"product_id": 123, "quantity": 60}]}
+                {"reference": "PO-2026-0043", "lines": [{"product_id": 1, "quantity": 60}]}
             ]
         }
     )
@@ -97,32 +132,7 @@ class OrderLineRead(Schema):
 
 
 class PurchaseOrderRead(Schema):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": 17,
-                    "company_id": 1,
-                    "supplier_id": 789,
-                    "warehouse_id": 456,
-                    "status": "partially_received",
-                    "reference": "PO-2026-0042",
-                    "expected_at": "2026-12-11T09:00:00Z",
-                    "ordered_at": "2026-12-04T09:00:00Z",
-                    "created_at": "2026-12-04T08:55:00Z",
-                    "lines": [
-                        {
-                            "product_id": 123,
-                            "quantity": 40,
-                            "received_quantity": 25,
-                            "unit_cost": "3.20",
-                        }
-                    ],
-                }
-            ]
-        },
-    )
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_ORDER]})
 
     id: int
     company_id: int
@@ -144,7 +154,7 @@ class ReceiptLine(Schema):
 class ReceiptCreate(Schema):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"lines": [{"product_id": 123, "quantity": 25}], "reference": "DN-881"}]
+            "examples": [{"lines": [{"product_id": 1, "quantity": 25}], "reference": "DN-881"}]
         }
     )
 
@@ -163,6 +173,10 @@ class ReceiptCreate(Schema):
 
 
 class ReceiptRead(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"purchase_order": _ORDER, "entries": [_RECEIPT_ENTRY]}]}
+    )
+
     purchase_order: PurchaseOrderRead
     entries: list[LedgerEntryRead]
 
@@ -181,6 +195,17 @@ class SkippedAlert(Schema):
 
 
 class FromAlertsRead(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "purchase_orders": [_DRAFT],
+                    "skipped": [{"product_id": 3, "warehouse_id": 1, "reason": "no-supplier"}],
+                }
+            ]
+        }
+    )
+
     purchase_orders: list[PurchaseOrderRead]
     skipped: list[SkippedAlert]
 

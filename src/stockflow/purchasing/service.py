@@ -3,7 +3,9 @@ cancelled), receiving against them through the ledger's one write path, and draf
 them from the low-stock report.
 
 One public method per state change (create, update, place, receive, cancel,
-from_alerts), so each is the one place to record what changed.
+from_alerts), so each is the one place to record what changed: each emits
+`purchase_order.updated` with the order as it is after the change, in the change's
+transaction.
 """
 
 from collections import defaultdict
@@ -17,6 +19,7 @@ from stockflow.alerts.service import AlertService
 from stockflow.core.errors import NotFound
 from stockflow.core.pagination import Page, PageParams, page_of
 from stockflow.core.tenancy import require_owned
+from stockflow.events.outbox import emit, emit_many
 from stockflow.ledger.repository import EntryLine
 from stockflow.ledger.schemas import LedgerEntryRead
 from stockflow.ledger.service import check_occurred_at
@@ -99,7 +102,7 @@ class PurchasingService:
             company_id, data.supplier_id, data.warehouse_id, data.reference, data.expected_at
         )
         await self.repo.replace_lines(company_id, order.id, lines)
-        return await self.get(company_id, order.id)
+        return await self._updated(company_id, await self.get(company_id, order.id))
 
     async def update(
         self, company_id: int, order_id: int, data: PurchaseOrderUpdate
@@ -113,7 +116,7 @@ class PurchasingService:
             lines = await self._new_lines(company_id, order.supplier_id, data.lines)
             await self.repo.replace_lines(company_id, order.id, lines)
         await self.repo.update_order(order, values)
-        return await self.get(company_id, order.id)
+        return await self._updated(company_id, await self.get(company_id, order.id))
 
     async def place(self, company_id: int, order_id: int) -> PurchaseOrderRead:
         """draft -> ordered: its lines go on order in its warehouse."""
@@ -134,7 +137,7 @@ class PurchasingService:
             if lead_times:
                 values["expected_at"] = now + timedelta(days=max(lead_times))
         await self.repo.update_order(order, values)
-        return _read(order, lines)
+        return await self._updated(company_id, _read(order, lines))
 
     async def receive(self, company_id: int, order_id: int, data: ReceiptCreate) -> ReceiptRead:
         """Receive goods against an open order: one `receipt` ledger entry per line,
@@ -183,7 +186,7 @@ class PurchasingService:
         done = all(ln.received_quantity == ln.quantity for ln in after)
         await self.repo.set_status(order, "received" if done else "partially_received")
         return ReceiptRead(
-            purchase_order=_read(order, after),
+            purchase_order=await self._updated(company_id, _read(order, after)),
             entries=[LedgerEntryRead.model_validate(e) for e in entries],
         )
 
@@ -202,7 +205,7 @@ class PurchasingService:
                 company_id, order.warehouse_id, {p: -q for p, q in outstanding.items()}
             )
         await self.repo.update_order(order, {"status": "cancelled"})
-        return _read(order, lines)
+        return await self._updated(company_id, _read(order, lines))
 
     async def from_alerts(self, company_id: int, data: FromAlertsCreate) -> FromAlertsRead:
         """Draft one order per (supplier, warehouse) from the low-stock report's alerts
@@ -245,13 +248,20 @@ class PurchasingService:
             )
             for (supplier_id, warehouse_id), products in sorted(groups.items())
         ]
-        created = await self.repo.add_drafts(company_id, drafts)
-        skipped.sort(key=lambda s: (s.product_id, s.warehouse_id))
-        return FromAlertsRead(
-            purchase_orders=[_read(order, lines) for order, lines in created], skipped=skipped
+        created = [
+            _read(order, lines) for order, lines in await self.repo.add_drafts(company_id, drafts)
+        ]
+        await emit_many(
+            self.session, company_id, [("purchase_order.updated", order) for order in created]
         )
+        skipped.sort(key=lambda s: (s.product_id, s.warehouse_id))
+        return FromAlertsRead(purchase_orders=created, skipped=skipped)
 
     # -- helpers -----------------------------------------------------------------------
+
+    async def _updated(self, company_id: int, order: PurchaseOrderRead) -> PurchaseOrderRead:
+        await emit(self.session, company_id, "purchase_order.updated", order)
+        return order
 
     async def _get(self, company_id: int, order_id: int, *, lock: bool = False) -> PurchaseOrder:
         order = await self.repo.get(company_id, order_id, lock=lock)

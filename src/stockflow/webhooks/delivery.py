@@ -16,12 +16,14 @@ import hmac
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from stockflow.core import metrics
 from stockflow.core.background import Job, JobContext
 from stockflow.core.settings import Settings
 from stockflow.core.tenancy import scope_to_admin
@@ -184,6 +186,9 @@ async def deliver_due(
         outcomes = await asyncio.gather(
             *(_bounded(client, row, settings.webhook_allow_private) for row in rows)
         )
+    finished = datetime.now(UTC)
+    for row, outcome in zip(rows, outcomes, strict=True):
+        metrics.record_delivery(outcome.ok, (finished - row.occurred_at).total_seconds())
     async with sessionmaker() as session, session.begin():
         await scope_to_admin(session)
         await session.execute(
