@@ -52,6 +52,10 @@ _GET = text(
 # Locks the reservation before any level: commit, release and expiry all take the
 # reservation first and its levels after (in the ledger's order), so they cannot
 # deadlock, and the second of two racing state changes sees the first one's status.
+_GET_MANY = text(
+    f"SELECT {_COLUMNS} FROM reservations AS r "  # noqa: S608 - constants only
+    "WHERE r.company_id = :company_id AND r.id = ANY(CAST(:ids AS bigint[])) ORDER BY r.id"
+)
 _LOCK = text(
     f"SELECT {_COLUMNS} FROM reservations AS r "  # noqa: S608 - constants only
     "WHERE r.company_id = :company_id AND r.id = :id FOR UPDATE OF r"
@@ -115,6 +119,7 @@ _FOLD_LAPSED = text(
     )
     UPDATE reservations SET status = 'expired', closed_at = now()
     WHERE id = ANY(CAST(:ids AS bigint[]))
+    RETURNING company_id, id
     """
 )
 
@@ -169,6 +174,11 @@ class ReservationRepository:
         found = row.first()
         return None if found is None else ReservationRow(**found._mapping)
 
+    async def get_many(self, company_id: int, ids: Sequence[int]) -> list[ReservationRow]:
+        """Reservations `ids` of `company_id`, in id order."""
+        rows = await self.session.execute(_GET_MANY, {"company_id": company_id, "ids": list(ids)})
+        return [ReservationRow(**r._mapping) for r in rows]
+
     async def lines(self, company_id: int, ids: Sequence[int]) -> list[LineRow]:
         """The lines of reservations `ids`, by reservation, product, warehouse."""
         rows = await self.session.execute(_LINES, {"company_id": company_id, "ids": list(ids)})
@@ -197,12 +207,15 @@ class ReservationRepository:
         )
         return [ReservationRow(**r._mapping) for r in rows]
 
-    async def fold_lapsed(self, limit: int) -> int:
+    async def fold_lapsed(self, limit: int) -> dict[int, list[int]]:
         """Mark up to `limit` lapsed reservations (any company) `expired` and take their
-        holds off `reserved`; returns how many. Call in an admin-scoped transaction."""
+        holds off `reserved`; returns their ids by company. Call in an admin-scoped
+        transaction."""
         ids = list(await self.session.scalars(_CLAIM_LAPSED, {"limit": limit}))
         if not ids:
-            return 0
+            return {}
         await self.session.execute(_LOCK_LAPSED_LEVELS, {"ids": ids})
-        await self.session.execute(_FOLD_LAPSED, {"ids": ids})
-        return len(ids)
+        folded: dict[int, list[int]] = {}
+        for company_id, reservation_id in await self.session.execute(_FOLD_LAPSED, {"ids": ids}):
+            folded.setdefault(company_id, []).append(reservation_id)
+        return folded

@@ -1,8 +1,8 @@
 """Business rules of reservations: all-or-nothing holds on available units that expire,
 commit into sales through the ledger's one write path, or are released.
 
-One method per state change (create, commit, release, and the expiry job's fold), so
-each is the one place its event is written once the events package lands."""
+One method per state change (create, commit, release, and the expiry job's fold), each
+the one place that writes its `reservation.updated` event, in the same transaction."""
 
 from collections import defaultdict
 from collections.abc import Sequence
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stockflow.bundles.repository import BundleRepository
 from stockflow.core.errors import InsufficientStock, InvalidInput, NotFound
 from stockflow.core.pagination import Page, PageParams, page_of
+from stockflow.events.outbox import emit, emit_many
 from stockflow.ledger.repository import EntryLine, LedgerRepository, Pair
 from stockflow.ledger.schemas import LedgerEntryRead
 from stockflow.ledger.service import MAX_EXPLODED_LINES
@@ -25,6 +26,8 @@ from stockflow.reservations.schemas import (
     ReservationLineRead,
     ReservationRead,
 )
+
+RESERVATION_UPDATED = "reservation.updated"
 
 
 def _invalid(detail: str, loc: list[str | int]) -> InvalidInput:
@@ -82,7 +85,9 @@ class ReservationService:
         ttl = data.ttl_seconds if data.ttl_seconds is not None else DEFAULT_TTL_SECONDS
         row = await self.repo.create(company_id, data.reference, ttl, holds)
         lines = [LineRow(row.id, p, w, holds[(p, w)]) for p, w in sorted(holds)]
-        return _read(row, lines)
+        read = _read(row, lines)
+        await emit(self.session, company_id, RESERVATION_UPDATED, read)
+        return read
 
     async def get(self, company_id: int, reservation_id: int) -> ReservationRead:
         row = await self.repo.get(company_id, reservation_id)
@@ -98,13 +103,7 @@ class ReservationService:
             company_id, status, after[0] if after else None, params.limit + 1
         )
         items, cursor = page_of(rows, params, lambda r: [r.id])
-        by_reservation: dict[int, list[LineRow]] = defaultdict(list)
-        if items:
-            for line in await self.repo.lines(company_id, [r.id for r in items]):
-                by_reservation[line.reservation_id].append(line)
-        return Page[ReservationRead](
-            items=[_read(r, by_reservation[r.id]) for r in items], next_cursor=cursor
-        )
+        return Page[ReservationRead](items=await self._reads(company_id, items), next_cursor=cursor)
 
     async def commit(self, company_id: int, reservation_id: int) -> CommitRead:
         """Sell the held units: one `sale` entry per line through the ledger's write
@@ -120,9 +119,10 @@ class ReservationService:
             consumes_hold={(ln.product_id, ln.warehouse_id): ln.quantity for ln in lines},
         )
         await self.repo.close(company_id, row.id, "committed")
+        read = _read(_with_status(row, "committed"), lines)
+        await emit(self.session, company_id, RESERVATION_UPDATED, read)
         return CommitRead(
-            reservation=_read(_with_status(row, "committed"), lines),
-            entries=[LedgerEntryRead.model_validate(e) for e in entries],
+            reservation=read, entries=[LedgerEntryRead.model_validate(e) for e in entries]
         )
 
     async def release(self, company_id: int, reservation_id: int) -> ReservationRead:
@@ -132,12 +132,29 @@ class ReservationService:
         await self.ledger.lock_level_states(company_id, list(holds), receiving=[])
         await self.ledger.end_holds(holds)
         await self.repo.close(company_id, row.id, "released")
-        return _read(_with_status(row, "released"), lines)
+        read = _read(_with_status(row, "released"), lines)
+        await emit(self.session, company_id, RESERVATION_UPDATED, read)
+        return read
 
     async def expire_lapsed(self, limit: int) -> int:
         """The expiry job's batch (any company; the caller scopes the transaction to
-        admin): lapsed reservations become `expired` and leave `reserved`."""
-        return await self.repo.fold_lapsed(limit)
+        admin): lapsed reservations become `expired`, leave `reserved`, and each sends
+        `reservation.updated` to its company; returns how many."""
+        folded = await self.repo.fold_lapsed(limit)
+        for company_id, ids in sorted(folded.items()):
+            reads = await self._reads(company_id, await self.repo.get_many(company_id, ids))
+            await emit_many(self.session, company_id, [(RESERVATION_UPDATED, r) for r in reads])
+        return sum(len(ids) for ids in folded.values())
+
+    async def _reads(
+        self, company_id: int, rows: Sequence[ReservationRow]
+    ) -> list[ReservationRead]:
+        """`rows` with their lines (one query for all of them)."""
+        by_reservation: dict[int, list[LineRow]] = defaultdict(list)
+        if rows:
+            for line in await self.repo.lines(company_id, [r.id for r in rows]):
+                by_reservation[line.reservation_id].append(line)
+        return [_read(r, by_reservation[r.id]) for r in rows]
 
     async def _lock_active(
         self, company_id: int, reservation_id: int, action: str
