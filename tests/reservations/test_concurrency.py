@@ -9,6 +9,7 @@ from httpx import AsyncClient
 from sqlalchemy import make_url, text
 
 from stockflow.core.background import JobContext
+from stockflow.core.tenancy import scope_to_admin
 from stockflow.reservations.jobs import expire_reservations
 from tests.factories import create_company
 from tests.ledger.helpers import assert_ledger_explains_levels, move, product, warehouse
@@ -25,6 +26,9 @@ async def _setup(client: AsyncClient, units: int) -> tuple[int, int, int]:
 
 async def _assert_reserved_is_sum_of_live_holds(app: FastAPI) -> None:
     async with app.state.sessionmaker() as session:
+        await scope_to_admin(session)  # the app's role sees nothing outside a scope
+        checked = await session.scalar(text("SELECT count(*) FROM inventory_levels"))
+        assert checked, "no level was checked"
         bad = (
             await session.execute(
                 text(

@@ -7,6 +7,7 @@ from httpx import AsyncClient
 from sqlalchemy import text
 
 from stockflow.core.background import JobContext
+from stockflow.core.tenancy import scope_to_admin
 from stockflow.reservations.jobs import expire_reservations
 from tests.factories import create_company
 from tests.ledger.helpers import assert_ledger_explains_levels, bundle, move, product, warehouse
@@ -26,10 +27,15 @@ async def _setup(client: AsyncClient, units: int = 10) -> tuple[int, int, int]:
 async def _lapse(app: FastAPI, reservation_id: int) -> None:
     """Let time pass for one reservation: its expiry moves into the past."""
     async with app.state.sessionmaker() as session:
-        await session.execute(
-            text("UPDATE reservations SET expires_at = now() - interval '1 second' WHERE id = :i"),
+        await scope_to_admin(session)
+        lapsed = await session.scalar(
+            text(
+                "UPDATE reservations SET expires_at = now() - interval '1 second' "
+                "WHERE id = :i RETURNING id"
+            ),
             {"i": reservation_id},
         )
+        assert lapsed == reservation_id
         await session.commit()
 
 
