@@ -52,6 +52,7 @@ MODULES = [
     "bench.report",
     "bench.writes",
     "bench.mixed",
+    "bench.reservations",
 ]
 
 

@@ -1,31 +1,38 @@
-"""Reservation create + commit throughput: over HTTP vs the same statements on asyncpg.
+"""Reservations: create + commit (two requests, one unit of a random stocked pair) from
+32 clients over HTTP vs the same two transactions' statements on a 32-connection asyncpg
+pool, in alternating rounds (target: HTTP >= 0.4 x SQL on L).
 
-`python -m bench.reservations [--seconds N] [--clients N]` runs a smoke measurement on a
-fresh small database (the embedded server unless STOCKFLOW_BENCH_DATABASE_URL names one).
-`measure(server, pool, company_id, pairs, clients, seconds)` is what a full `make bench`
-run calls on its own dataset: each client loops "reserve 1 unit of a random pair, then
-commit it" (two requests), and the SQL floor sends the app's own statements for the same
-two transactions.
+The SQL side sends the app's own statement texts (taken from its repositories, so they
+cannot drift) in the app's order, events included: create = references, level lock,
+the reservation with its lines and hold, its `reservation.updated`; commit = reservation
+lock, its lines, level lock, end of the hold, level + sale entry, `stock.changed`, the
+low-stock transition, the reservation's close, its `reservation.updated`.
 """
 
-import argparse
-import asyncio
-import random
-from collections.abc import Awaitable, Callable
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from bench import measure
 from bench.client import HttpConnection
+from bench.registry import Context, Target, measurement
+from bench.stats import alternate, ratio, render, spread
 from stockflow.core.database import to_positional
+from stockflow.core.settings import get_settings
+from stockflow.events import low_stock as events_low_stock
+from stockflow.events import outbox as events_outbox
 from stockflow.ledger import repository as ledger_repository
 from stockflow.reservations import repository as reservation_repository
 
 Pair = tuple[int, int]
+Statement = tuple[str, list[str]]
 
 
-def _sql(statement: Any) -> tuple[str, list[str]]:
+def _sql(statement: Any) -> Statement:
     return to_positional(statement.text)
 
 
@@ -37,31 +44,46 @@ _CREATE = _sql(reservation_repository._CREATE)
 _LOCK = _sql(reservation_repository._LOCK)
 _LINES = _sql(reservation_repository._LINES)
 _CLOSE = _sql(reservation_repository._CLOSE)
+_EVENT = _sql(events_outbox._INSERT)
+_ALERTS = _sql(events_low_stock._TRANSITIONS)
 
 
-async def _run(conn: asyncpg.Connection, statement: tuple[str, list[str]], **values: Any) -> Any:
+async def _run(conn: asyncpg.Connection, statement: Statement, **values: Any) -> Any:
     sql, names = statement
     return await conn.fetch(sql, *[values[name] for name in names])
 
 
+def _json(value: Any) -> str:
+    return json.dumps(value, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v))
+
+
+def _reservation(row: Any, status: str, lines: list[dict[str, int]]) -> str:
+    return _json({**dict(row), "status": status, "lines": lines})
+
+
 async def reserve_and_commit_sql(conn: asyncpg.Connection, company_id: int, pair: Pair) -> None:
-    """The two transactions the app runs for POST reservations + POST …/commit."""
+    """The two transactions the app runs for POST …/reservations + POST …/commit."""
     p_id, w_id = pair
     one = {"company_id": company_id, "products": [p_id], "warehouses": [w_id]}
+    lines = [{"product_id": p_id, "warehouse_id": w_id, "quantity": 1}]
     async with conn.transaction():
         await _run(conn, _REFERENCES, **one)
         rows = await _run(conn, _LOCK_LEVELS, **one)
         if not rows or rows[0]["quantity"] - rows[0]["reserved"] < 1:
             raise RuntimeError("insufficient stock")
-        created = await _run(conn, _CREATE, **one, reference=None, ttl=900, quantities=[1])
-    rid = created[0]["id"]
+        [created] = await _run(conn, _CREATE, **one, reference=None, ttl=900, quantities=[1])
+        event = _reservation(created, "active", lines)
+        await _run(
+            conn, _EVENT, company_id=company_id, types=["reservation.updated"], datas=[event]
+        )
+    rid = created["id"]
     async with conn.transaction():
-        await _run(conn, _LOCK, company_id=company_id, id=rid)
+        [held] = await _run(conn, _LOCK, company_id=company_id, id=rid)
         await _run(conn, _LINES, company_id=company_id, ids=[rid])
         rows = await _run(conn, _LOCK_LEVELS, **one)
         quantity = rows[0]["quantity"] - 1
         await _run(conn, _END_HOLDS, products=[p_id], warehouses=[w_id], quantities=[1])
-        await _run(
+        entries = await _run(
             conn,
             _WRITE,
             **one,
@@ -76,126 +98,135 @@ async def reserve_and_commit_sql(conn: asyncpg.Connection, company_id: int, pair
             after=[quantity],
             bundles=[None],
         )
+        stock = {"reason": "sale", "reference": f"RES-{rid}", "entries": [dict(e) for e in entries]}
+        await _run(
+            conn, _EVENT, company_id=company_id, types=["stock.changed"], datas=[_json(stock)]
+        )
+        await _run(
+            conn, _ALERTS, **one, default_threshold=get_settings().default_low_stock_threshold
+        )
         await _run(conn, _CLOSE, company_id=company_id, id=rid, status="committed")
+        event = _reservation(held, "committed", lines)
+        await _run(
+            conn, _EVENT, company_id=company_id, types=["reservation.updated"], datas=[event]
+        )
 
 
-async def http(
-    server: measure.Server, company_id: int, pairs: list[Pair], clients: int, seconds: float
-) -> tuple[float, int]:
-    """Create + commit pairs per second over HTTP, and the failures."""
-    rng = random.Random(3)
+@asynccontextmanager
+async def http_reservations(
+    server: measure.Server, company_id: int, pairs: list[Pair], clients: int
+) -> AsyncIterator[measure.SaleLoad]:
+    """Create + commit over HTTP, one keep-alive connection per client (spread over the
+    workers like the sales load's)."""
     base = f"/api/companies/{company_id}/reservations"
     connections: list[HttpConnection] = []
 
-    async def make(_: int) -> Callable[[], Awaitable[bool]]:
-        conn = server.connection()
-        connections.append(conn)
+    async def reserve_and_commit(client: int, pair: Pair) -> bool:
+        conn = connections[client]
+        body = {"lines": [{"product_id": pair[0], "warehouse_id": pair[1], "quantity": 1}]}
+        status, raw = await conn.request("POST", base, body)
+        if status != 201:
+            return False
+        status, _ = await conn.request("POST", f"{base}/{json.loads(raw)['id']}/commit")
+        return status == 201
 
-        async def once() -> bool:
-            p_id, w_id = rng.choice(pairs)
-            body = {"lines": [{"product_id": p_id, "warehouse_id": w_id, "quantity": 1}]}
-            status, raw = await conn.request("POST", base, body)
-            if status != 201:
+    async def connect() -> None:
+        opened, per_worker = await server.connections(clients)
+        connections[:] = opened
+        load.per_worker = sorted(per_worker.values())
+
+    async def disconnect() -> None:
+        for conn in connections:
+            await conn.close()
+
+    load = measure.SaleLoad(reserve_and_commit, pairs, clients, 5, connect, disconnect)
+    yield load
+
+
+def sql_reservations(
+    pool: asyncpg.Pool, company_id: int, pairs: list[Pair], clients: int
+) -> measure.SaleLoad:
+    async def reserve_and_commit(_: int, pair: Pair) -> bool:
+        async with pool.acquire() as conn:
+            try:
+                await reserve_and_commit_sql(conn, company_id, pair)
+            except (RuntimeError, asyncpg.PostgresError):
                 return False
-            rid = int(raw.split(b'"id":', 1)[1].split(b",", 1)[0])
-            status, _ = await conn.request("POST", f"{base}/{rid}/commit")
-            return status == 201
+        return True
 
-        return once
-
-    ok, failed, elapsed = await measure.run_clients(clients, seconds, make)
-    for conn in connections:
-        await conn.close()
-    return ok / elapsed, failed
+    return measure.SaleLoad(reserve_and_commit, pairs, clients, seed=6)
 
 
-async def sql(
-    pool: asyncpg.Pool, company_id: int, pairs: list[Pair], clients: int, seconds: float
-) -> tuple[float, int]:
-    rng = random.Random(4)
-
-    async def make(_: int) -> Callable[[], Awaitable[bool]]:
-        async def once() -> bool:
-            async with pool.acquire() as conn:
-                try:
-                    await reserve_and_commit_sql(conn, company_id, rng.choice(pairs))
-                except (RuntimeError, asyncpg.PostgresError):
-                    return False
-            return True
-
-        return once
-
-    ok, failed, elapsed = await measure.run_clients(clients, seconds, make)
-    return ok / elapsed, failed
+async def _forget_reservations(conn: asyncpg.Connection, company_id: int) -> None:
+    """Leave the dataset as found (it has no reservations): drop the bench's own, and
+    any hold a failed commit left behind."""
+    async with conn.transaction():
+        await conn.execute("DELETE FROM reservations WHERE company_id = $1", company_id)
+        await conn.execute(
+            "UPDATE inventory_levels SET reserved = 0 WHERE company_id = $1 AND reserved <> 0",
+            company_id,
+        )
 
 
-async def measure_reservations(
-    server: measure.Server,
-    pool: asyncpg.Pool,
-    company_id: int,
-    pairs: list[Pair],
-    clients: int = 32,
-    seconds: float = 15,
-) -> dict[str, Any]:
-    """Both sides and their ratio (target: HTTP >= 0.4 x SQL). `pairs` need stock."""
-    http_rate, http_failed = await http(server, company_id, pairs, clients, seconds)
-    sql_rate, sql_failed = await sql(pool, company_id, pairs, clients, seconds)
+@measurement(
+    "reservations",
+    title="Reservations: create + commit, 32 concurrent clients",
+    targets=[Target("ratio_http_over_sql", "L", ">=", 0.4)],
+    markdown=lambda by: _markdown(by),
+    method="Reservations: 32 clients each reserving one unit of a random stocked pair and "
+    "committing it (two requests, one keep-alive connection each) vs the app's own "
+    "statements for the same two transactions, events included, on a 32-connection "
+    "asyncpg pool, alternating blocks (after a 1 s warm-up of each); ratio of the two rates "
+    "(create + commit pairs per second) per round.",
+)
+async def reservations(ctx: Context) -> dict[str, Any]:
+    plan = ctx.plan
+    rates: dict[str, list[float]] = {"http": [], "sql": []}
+    failed = {"http": 0, "sql": 0}
+    per_round: list[float] = []
+    try:
+        async with (
+            http_reservations(ctx.server, ctx.company_id, ctx.pairs, plan.clients) as http,
+            ctx.pool() as pool,
+        ):
+            loads = {
+                "http": http,
+                "sql": sql_reservations(pool, ctx.company_id, ctx.pairs, plan.clients),
+            }
+            for load in loads.values():
+                await load.run_for(1.0)
+            label = f"{ctx.size.name}: reservations, {plan.write_rounds} rounds"
+            with ctx.ui.step(label, plan.write_rounds) as adv:
+                for i in range(plan.write_rounds):
+                    for name in alternate(i, ["http", "sql"]):
+                        rate, fails = await loads[name].run_for(plan.write_seconds)
+                        rates[name].append(rate)
+                        failed[name] += fails
+                    per_round.append(ratio(rates["http"][-1], rates["sql"][-1]))
+                    adv()
+    finally:
+        await _forget_reservations(ctx.conn, ctx.company_id)
     return {
-        "clients": clients,
-        "http_per_s": round(http_rate, 1),
-        "sql_per_s": round(sql_rate, 1),
-        "ratio": round(http_rate / sql_rate, 3) if sql_rate else None,
-        "failed": {"http": http_failed, "sql": sql_failed},
+        "clients": plan.clients,
+        "seconds_per_block": plan.write_seconds,
+        "http_per_s": spread(rates["http"], 1),
+        "sql_per_s": spread(rates["sql"], 1),
+        "ratio_http_over_sql": spread(per_round),
+        "http_failed": failed["http"],
+        "connections_per_worker": http.per_worker,
+        "sql_failed": failed["sql"],
     }
 
 
-async def _smoke(seconds: float, clients: int) -> dict[str, Any]:
-    from bench.database import DATA_DIR, drop_database, dsn, fresh_database, server_url
-
-    url = await fresh_database(server_url(), "stockflow_bench_resv")
-    try:
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        async with measure.Server(url, DATA_DIR / "server-reservations.log") as server:
-            admin = server.connection()
-            _, raw = await admin.request("POST", "/api/companies", {"name": "Bench"})
-            company = int(raw.split(b'"id":', 1)[1].split(b",", 1)[0])
-            pairs: list[Pair] = []
-            _, raw = await admin.request(
-                "POST", f"/api/companies/{company}/warehouses", {"name": "W"}
-            )
-            wid = int(raw.split(b'"id":', 1)[1].split(b",", 1)[0])
-            for i in range(20):
-                body = {
-                    "name": f"P{i}",
-                    "sku": f"BENCH-RESV-{i}",
-                    "price": "1.00",
-                    "warehouse_id": wid,
-                    "initial_quantity": 1_000_000,
-                }
-                _, raw = await admin.request("POST", f"/api/companies/{company}/products", body)
-                pairs.append((int(raw.split(b'"id":', 1)[1].split(b",", 1)[0]), wid))
-            await admin.close()
-            pool = await asyncpg.create_pool(
-                dsn(url),
-                min_size=clients,
-                max_size=clients,
-                server_settings=measure.SERVER_SETTINGS,
-            )
-            try:
-                return await measure_reservations(server, pool, company, pairs, clients, seconds)
-            finally:
-                await pool.close()
-    finally:
-        await drop_database(server_url(), "stockflow_bench_resv")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=3)
-    parser.add_argument("--clients", type=int, default=32)
-    args = parser.parse_args()
-    print(asyncio.run(_smoke(args.seconds, args.clients)))
-
-
-if __name__ == "__main__":
-    main()
+def _markdown(by: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [
+        "| dataset | HTTP create+commit/s | asyncpg create+commit/s (same statements) "
+        "| HTTP / SQL | failed |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, r in by.items():
+        lines.append(
+            f"| {name} | {render(r['http_per_s'])} | {render(r['sql_per_s'])} | "
+            f"{render(r['ratio_http_over_sql'])} | {r['http_failed']} / {r['sql_failed']} |"
+        )
+    return lines
