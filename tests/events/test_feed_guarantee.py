@@ -109,7 +109,10 @@ async def test_concurrent_writers_and_a_poller(
 
 
 async def test_running_server_shows_events_within_seconds(
-    committed_app: FastAPI, committed_client: AsyncClient, settings: Settings, app_engine: AsyncEngine
+    committed_app: FastAPI,
+    committed_client: AsyncClient,
+    settings: Settings,
+    app_engine: AsyncEngine,
 ) -> None:
     """With the background jobs of a running app (as `make run`), a committed event is
     on the feed within 5 s, without anyone calling the sequencer."""

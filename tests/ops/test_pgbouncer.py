@@ -159,9 +159,7 @@ async def test_pooled_connections_run_as_the_app_role_with_its_timeout(bouncer_u
     """The startup parameters the pooler cannot forward arrive through its connect_query:
     without them a pooled app would bypass row-level security and never time out."""
     url = make_url(bouncer_url).set(drivername="postgresql")
-    conn = await asyncpg.connect(
-        url.render_as_string(hide_password=False), statement_cache_size=0
-    )
+    conn = await asyncpg.connect(url.render_as_string(hide_password=False), statement_cache_size=0)
     try:
         role = await conn.fetchval("SELECT current_user")
         timeout = await conn.fetchval("SHOW statement_timeout")

@@ -9,7 +9,6 @@ from httpx import AsyncClient
 from sqlalchemy import text
 
 from stockflow.core.tenancy import scope_to_admin
-
 from tests.ledger.helpers import assert_ledger_explains_levels, levels
 from tests.purchasing.helpers import make_shop
 
