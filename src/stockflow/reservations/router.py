@@ -46,7 +46,13 @@ async def create_reservation(
     return await ReservationService(session).create(scope.company_id, data)
 
 
-@router.get("", summary="List reservations in id order", responses=problem_responses(404))
+@router.get(
+    "",
+    summary="List reservations in id order",
+    description="The company's reservations in id order, paginated; `status` filters on "
+    "the status as of now (an active reservation past `expires_at` is `expired`).",
+    responses=problem_responses(404),
+)
 async def list_reservations(
     scope: CompanyScopeDep,
     session: SessionDep,
@@ -56,7 +62,13 @@ async def list_reservations(
     return await ReservationService(session).list_page(scope.company_id, filters.status, params)
 
 
-@router.get("/{reservation_id}", summary="One reservation", responses=problem_responses(404))
+@router.get(
+    "/{reservation_id}",
+    summary="One reservation",
+    description="One reservation with its lines (bundles as their leaf components); 404 "
+    "if it does not exist or is another company's.",
+    responses=problem_responses(404),
+)
 async def get_reservation(
     reservation_id: IdPath, scope: CompanyScopeDep, session: SessionDep
 ) -> ReservationRead:

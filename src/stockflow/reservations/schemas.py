@@ -61,22 +61,19 @@ class ReservationLineRead(Schema):
     quantity: int
 
 
+_RESERVATION_EXAMPLE = {
+    "id": 7,
+    "company_id": 1,
+    "status": "active",
+    "reference": "ORDER-1042",
+    "expires_at": "2026-12-04T12:15:00Z",
+    "created_at": "2026-12-04T12:00:00Z",
+    "lines": [{"product_id": 1, "warehouse_id": 1, "quantity": 3}],
+}
+
+
 class ReservationRead(Schema):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": 7,
-                    "company_id": 1,
-                    "status": "active",
-                    "reference": "ORDER-1042",
-                    "expires_at": "2026-12-04T12:15:00Z",
-                    "created_at": "2026-12-04T12:00:00Z",
-                    "lines": [{"product_id": 1, "warehouse_id": 1, "quantity": 3}],
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_RESERVATION_EXAMPLE]})
 
     id: int
     company_id: int
@@ -93,6 +90,29 @@ class ReservationRead(Schema):
 
 
 class CommitRead(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "reservation": {**_RESERVATION_EXAMPLE, "status": "committed"},
+                    "entries": [
+                        {
+                            "id": 41,
+                            "product_id": 1,
+                            "warehouse_id": 1,
+                            "delta": -3,
+                            "reason": "sale",
+                            "reference": "ORDER-1042",
+                            "occurred_at": "2026-12-04T12:05:00Z",
+                            "quantity_after": 9,
+                            "bundle_id": None,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     reservation: ReservationRead
     entries: list[LedgerEntryRead]
 
