@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
+from pydantic.config import JsonDict
 
 from stockflow.core.schemas import Id, Schema
 from stockflow.ledger.schemas import MAX_DELTA, MAX_LINES, LedgerEntryRead, Reference
@@ -61,7 +62,7 @@ class ReservationLineRead(Schema):
     quantity: int
 
 
-_RESERVATION_EXAMPLE = {
+_RESERVATION_EXAMPLE: JsonDict = {
     "id": 7,
     "company_id": 1,
     "status": "active",
