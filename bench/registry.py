@@ -55,6 +55,7 @@ MODULES = [
     "bench.rls",
     "bench.purchasing",
     "bench.events",
+    "bench.reservations",
     "bench.write_floor",
     "bench.pgbouncer_sales",
     "bench.noisy",  # appends receipts: keep it last

@@ -33,6 +33,8 @@ from stockflow.operations.router import router as operations_router
 from stockflow.product_types.router import router as product_types_router
 from stockflow.products.router import router as products_router
 from stockflow.purchasing.router import router as purchasing_router
+from stockflow.reservations.jobs import EXPIRY_JOB
+from stockflow.reservations.router import router as reservations_router
 from stockflow.suppliers.router import router as suppliers_router
 from stockflow.warehouses.router import router as warehouses_router
 from stockflow.webhooks.delivery import DELIVERY_JOB
@@ -55,6 +57,7 @@ RESOURCE_ROUTERS = [
     purchasing_router,
     events_router,
     webhooks_router,
+    reservations_router,
 ]
 
 
@@ -65,6 +68,7 @@ BACKGROUND_JOBS: list[Job] = [
     SEQUENCER_JOB,
     RETENTION_JOB,
     DELIVERY_JOB,
+    EXPIRY_JOB,
 ]
 BACKGROUND_JOBS.append(purge_job(get_settings()))
 

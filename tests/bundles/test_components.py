@@ -222,8 +222,8 @@ async def test_bundle_stock_is_derived_per_warehouse(client: AsyncClient) -> Non
     # North: min(10 // 3, 7 // 2) = 3. East holds both but too few caps for one bundle: 0.
     # South has no cap level at all, so it is not listed.
     assert got["stock"] == [
-        {"warehouse_id": north["id"], "warehouse_name": "North", "quantity": 3},
-        {"warehouse_id": east["id"], "warehouse_name": "East", "quantity": 0},
+        {"warehouse_id": north["id"], "warehouse_name": "North", "quantity": 3, "available": 3},
+        {"warehouse_id": east["id"], "warehouse_name": "East", "quantity": 0, "available": 0},
     ]
     assert got["components"] == [
         {"product_id": pen["id"], "quantity": 3},
@@ -257,7 +257,9 @@ async def test_nested_bundle_stock_sums_leaf_units_over_paths(client: AsyncClien
     )
     assert r.status_code == 200
     got = (await client.get(f"/api/companies/{cid}/products/{box['id']}")).json()
-    assert got["stock"] == [{"warehouse_id": wh["id"], "warehouse_name": "Main", "quantity": 4}]
+    assert got["stock"] == [
+        {"warehouse_id": wh["id"], "warehouse_name": "Main", "quantity": 4, "available": 4}
+    ]
     assert got["components"] == [
         {"product_id": pen["id"], "quantity": 1},
         {"product_id": kit["id"], "quantity": 2},

@@ -1,5 +1,6 @@
-"""A stateful property test: random movements, transfers, bundle sales and deactivations
-through the HTTP API, checked after every step against a plain-Python model.
+"""A stateful property test: random movements, transfers, bundle sales, deactivations and
+reservations (created, committed, released, lapsed, folded by the expiry job) through the
+HTTP API, checked after every step against a plain-Python model.
 
 Hypothesis drives the app synchronously, so the machine runs in a thread with its own
 event loop, engine and app (asyncpg connections belong to the loop that opened them); its
@@ -19,10 +20,12 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from stockflow.core.background import JobContext
 from stockflow.core.database import create_engine, create_sessionmaker
 from stockflow.core.settings import Settings
 from stockflow.main import create_app
 from stockflow.models import Base
+from stockflow.reservations.jobs import expire_reservations
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import unique_sku
 
@@ -34,6 +37,10 @@ product_index = st.integers(0, PRODUCTS - 1)
 warehouse_index = st.integers(0, WAREHOUSES - 1)
 lines = st.lists(
     st.tuples(product_index, warehouse_index, st.integers(1, 25)), min_size=1, max_size=3
+)
+# Reservations are small, so that they succeed often enough to matter.
+small_lines = st.lists(
+    st.tuples(product_index, warehouse_index, st.integers(1, 8)), min_size=1, max_size=2
 )
 # Deliveries are larger than sales, so that sales succeed often enough to matter.
 big_lines = st.lists(
@@ -62,6 +69,7 @@ class Harness:
         app.state.engine = self.engine
         app.state.sessionmaker = create_sessionmaker(self.engine)
         app.state.admin_token = ADMIN_TOKEN
+        self.jobs = JobContext(self.engine, app.state.sessionmaker, config)
         self.client = AsyncClient(
             transport=ASGITransport(app=app),
             base_url="http://test",
@@ -108,6 +116,13 @@ class LedgerMachine(RuleBasedStateMachine):
         self.inactive: set[int] = set()
         # purchase order id -> (warehouse, status, {product: [quantity, received]})
         self.orders: dict[int, tuple[int, str, dict[int, list[int]]]] = {}
+        # Reservation id -> its holds while live (active, unexpired); and every
+        # reservation's expected status.
+        self.holds: dict[int, dict[Pair, int]] = {}
+        self.status: dict[int, str] = {}
+        # Some stock everywhere from the start, so that reservations often succeed.
+        opening = [(p, w, 30) for p in self.products for w in self.warehouses]
+        self._expect(self._movement("receipt", opening), opening)
 
     # -- talking to the app -------------------------------------------------------------
 
@@ -143,27 +158,37 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # -- the model ----------------------------------------------------------------------
 
-    def _apply(self, model_lines: list[tuple[int, int, int]]) -> list[int] | None:
-        """The quantities after each line, or None if one would go negative."""
+    def _reserved(self, pair: Pair) -> int:
+        return sum(holds.get(pair, 0) for holds in self.holds.values())
+
+    def _apply(
+        self, model_lines: list[tuple[int, int, int]], taking: bool = False
+    ) -> list[int] | None:
+        """The quantities after each line, or None if one would go negative or (when
+        `taking`: a sale or transfer) take units a live reservation holds."""
         running = dict(self.levels)
         after = []
         for p, w, d in model_lines:
             q = running.get((p, w), 0) + d
-            if q < 0:
+            if q < 0 or (taking and d < 0 and q < self._reserved((p, w))):
                 return None
             running[(p, w)] = q
             after.append(q)
         return after
 
     def _expect(
-        self, r: Response, model_lines: list[tuple[int, int, int]], blocked: bool = False
+        self,
+        r: Response,
+        model_lines: list[tuple[int, int, int]],
+        blocked: bool = False,
+        taking: bool = False,
     ) -> None:
         """Check the response against the model and, if it succeeded, advance the model."""
         if blocked:
             assert r.status_code == 409, r.text
             assert "inactive" in r.json()["detail"]
             return
-        after = self._apply(model_lines)
+        after = self._apply(model_lines, taking)
         if after is None:
             assert r.status_code == 409, r.text
             assert r.json()["type"].endswith("insufficient-stock")
@@ -191,7 +216,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def sale(self, picks: list[tuple[int, int, int]]) -> None:
         model_lines = self._lines(picks, -1)
         blocked = any(p in self.inactive for p, _, _ in model_lines)
-        self._expect(self._movement("sale", model_lines), model_lines, blocked)
+        self._expect(self._movement("sale", model_lines), model_lines, blocked, taking=True)
 
     @rule(picks=lines, signs=st.lists(st.booleans(), min_size=3, max_size=3))
     def adjustment(self, picks: list[tuple[int, int, int]], signs: list[bool]) -> None:
@@ -223,7 +248,7 @@ class LedgerMachine(RuleBasedStateMachine):
             request.append(model_lines[-1])
         r = self._movement("sale", request)
         blocked = any(p in self.inactive for p, _, _ in model_lines)
-        self._expect(r, model_lines, blocked)
+        self._expect(r, model_lines, blocked, taking=True)
         if r.status_code == 201:
             bundle_ids = [e["bundle_id"] for e in r.json()["entries"]]
             assert bundle_ids == [bundle_id] * len(self.bundles[bundle_id]) + (
@@ -256,7 +281,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if src == dst:
             assert r.status_code == 422, r.text
             return
-        self._expect(r, [(pid, w_src, -n), (pid, w_dst, n)], pid in self.inactive)
+        self._expect(r, [(pid, w_src, -n), (pid, w_dst, n)], pid in self.inactive, taking=True)
         if r.status_code == 201:
             reasons = [e["reason"] for e in r.json()["entries"]]
             assert reasons == ["transfer_out", "transfer_in"]
@@ -358,6 +383,128 @@ class LedgerMachine(RuleBasedStateMachine):
         assert r.status_code == 200, r.text
         self.orders[oid] = (wid, "cancelled", lines)
 
+    @rule(picks=small_lines, kit=st.none() | st.tuples(warehouse_index, st.integers(1, 3)))
+    def reserve(self, picks: list[tuple[int, int, int]], kit: tuple[int, int] | None) -> None:
+        request = list({(p, w): (p, w, n) for p, w, n in self._lines(picks, +1)}.values())
+        wanted: dict[Pair, int] = {}
+        for p, w, n in request:
+            wanted[(p, w)] = wanted.get((p, w), 0) + n
+        if kit is not None:
+            kit_id = next(iter(self.bundles))
+            wid = self.warehouses[kit[0]]
+            if all(w != wid or p != kit_id for p, w, _ in request):
+                request.append((kit_id, wid, kit[1]))
+                for leaf, units in self.bundles[kit_id].items():
+                    wanted[(leaf, wid)] = wanted.get((leaf, wid), 0) + units * kit[1]
+        body = {
+            "lines": [{"product_id": p, "warehouse_id": w, "quantity": n} for p, w, n in request]
+        }
+        r = self._post(f"{self.base}/reservations", body)
+        if any(p in self.inactive for p, _ in wanted):
+            assert r.status_code == 422, r.text
+            return
+        short = any(
+            max(0, self.levels.get(pair, 0) - self._reserved(pair)) < n
+            for pair, n in wanted.items()
+        )
+        if short:
+            assert r.status_code == 409, r.text
+            assert r.json()["type"].endswith("insufficient-stock")
+            return
+        assert r.status_code == 201, r.text
+        got = {(ln["product_id"], ln["warehouse_id"]): ln["quantity"] for ln in r.json()["lines"]}
+        assert got == wanted
+        self.holds[r.json()["id"]] = wanted
+        self.status[r.json()["id"]] = "active"
+
+    # Twice the chance of being drawn: reservations are what the other rules race with.
+    reserve_again = reserve
+
+    def _pick(self, which: int) -> int | None:
+        ids = sorted(self.status)
+        return ids[which % len(ids)] if ids else None
+
+    @rule(which=st.integers(0, 50))
+    def commit(self, which: int) -> None:
+        rid = self._pick(which)
+        if rid is None:
+            return
+        r = self._post(f"{self.base}/reservations/{rid}/commit", None)
+        holds = self.holds.get(rid)
+        if holds is None or any(self.levels.get(pair, 0) < n for pair, n in holds.items()):
+            assert r.status_code == 409, r.text
+            return
+        assert r.status_code == 201, r.text
+        entries = r.json()["entries"]
+        assert [(e["product_id"], e["warehouse_id"], e["delta"]) for e in entries] == [
+            (p, w, -n) for (p, w), n in sorted(holds.items())
+        ]
+        for pair, n in holds.items():
+            self.levels[pair] -= n
+        self.entries += len(holds)
+        del self.holds[rid]
+        self.status[rid] = "committed"
+
+    @rule(
+        which=st.integers(0, 50),
+        extra=st.integers(0, 3),
+        reason=st.sampled_from(["sale", "transfer"]),
+    )
+    def take_held_units(self, which: int, extra: int, reason: str) -> None:
+        """A sale or transfer that reaches into a live reservation's hold (extra > 0) or
+        takes exactly what is available (extra = 0)."""
+        rid = self._pick(which)
+        if rid is None or rid not in self.holds:
+            return
+        (pid, wid), _ = sorted(self.holds[rid].items())[0]
+        n = max(0, self.levels.get((pid, wid), 0) - self._reserved((pid, wid))) + extra
+        if n == 0:
+            return
+        blocked = pid in self.inactive
+        if reason == "sale":
+            self._expect(self._movement("sale", [(pid, wid, -n)]), [(pid, wid, -n)], blocked, True)
+            return
+        other = next(w for w in self.warehouses if w != wid)
+        body = {"product_id": pid, "from_warehouse_id": wid, "to_warehouse_id": other}
+        r = self._post(f"{self.base}/stock-transfers", {**body, "quantity": n})
+        self._expect(r, [(pid, wid, -n), (pid, other, n)], blocked, taking=True)
+
+    @rule(which=st.integers(0, 50))
+    def release(self, which: int) -> None:
+        rid = self._pick(which)
+        if rid is None:
+            return
+        r = self._post(f"{self.base}/reservations/{rid}/release", None)
+        if rid not in self.holds:
+            assert r.status_code == 409, r.text
+            return
+        assert r.status_code == 200, r.text
+        del self.holds[rid]
+        self.status[rid] = "released"
+
+    @rule(which=st.integers(0, 50))
+    def time_passes_for_one(self, which: int) -> None:
+        """One reservation's expiry moves into the past (as if its time ran out)."""
+        rid = self._pick(which)
+        if rid is None or rid not in self.holds:
+            return
+        self.harness.run(self._backdate(rid))
+        del self.holds[rid]
+        self.status[rid] = "expired"
+
+    async def _backdate(self, rid: int) -> None:
+        async with self.harness.owner.begin() as conn:
+            await conn.execute(
+                text(
+                    "UPDATE reservations SET expires_at = now() - interval '1 second' WHERE id = :i"
+                ),
+                {"i": rid},
+            )
+
+    @rule()
+    def expiry_job_runs(self) -> None:
+        self.harness.run(expire_reservations(self.harness.jobs))
+
     # -- after every step ---------------------------------------------------------------
 
     @invariant()
@@ -397,6 +544,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert stored == {pair: q for pair, q in self.levels.items() if q}
         assert entries == self.entries
         await self._check_orders()
+        await self._check_reservations()
 
     async def _check_orders(self) -> None:
         """received <= ordered on every line (as the model says), and every level's
@@ -436,6 +584,36 @@ class LedgerMachine(RuleBasedStateMachine):
                     if q > got:
                         expected[(p, wid)] = expected.get((p, wid), 0) + q - got
         assert {(r.product_id, r.warehouse_id): r.on_order for r in on_order} == expected
+
+    async def _check_reservations(self) -> None:
+        """`reserved` as clients read it = the model's live holds; the stored counter =
+        the holds of reservations stored active; every status as the model says."""
+        r = await self.harness.client.get(f"{self.base}/inventory", params={"limit": 500})
+        assert r.status_code == 200, r.text
+        for lv in r.json()["items"]:
+            pair = (lv["product_id"], lv["warehouse_id"])
+            assert lv["reserved"] == self._reserved(pair), pair
+            assert lv["available"] == max(0, lv["quantity"] - lv["reserved"])
+        async with self.harness.owner.connect() as conn:
+            bad = (
+                await conn.execute(
+                    text(
+                        """
+                        SELECT l.product_id, l.warehouse_id FROM inventory_levels AS l
+                        WHERE l.company_id = :c AND l.reserved <> (
+                            SELECT coalesce(sum(rl.quantity), 0)
+                            FROM reservation_lines AS rl
+                            JOIN reservations AS r ON r.id = rl.reservation_id
+                            WHERE r.status = 'active' AND rl.product_id = l.product_id
+                              AND rl.warehouse_id = l.warehouse_id)
+                        """
+                    ),
+                    {"c": self.company},
+                )
+            ).all()
+        assert bad == []
+        listed = await self.harness.client.get(f"{self.base}/reservations", params={"limit": 500})
+        assert {x["id"]: x["status"] for x in listed.json()["items"]} == self.status
 
 
 def _run_machine(database_url: str) -> None:

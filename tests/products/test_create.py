@@ -272,7 +272,12 @@ async def test_legacy_endpoint_creates_with_stock(client: AsyncClient) -> None:
     assert r.status_code == 201, r.text
     got = await client.get(f"/api/companies/{company['id']}/products/{r.json()['id']}")
     assert got.json()["stock"] == [
-        {"warehouse_id": wh["id"], "warehouse_name": "Main Warehouse", "quantity": 40}
+        {
+            "warehouse_id": wh["id"],
+            "warehouse_name": "Main Warehouse",
+            "quantity": 40,
+            "available": 40,
+        }
     ]
 
 
@@ -318,7 +323,7 @@ async def test_zero_initial_quantity_creates_an_empty_level_and_no_entry(
         product = await create_product(client, company["id"], warehouse_id=wh["id"], **extra)
         got = await client.get(f"/api/companies/{company['id']}/products/{product['id']}")
         assert got.json()["stock"] == [
-            {"warehouse_id": wh["id"], "warehouse_name": "Depot", "quantity": 0}
+            {"warehouse_id": wh["id"], "warehouse_name": "Depot", "quantity": 0, "available": 0}
         ]
         entries = await rows(
             isolated_app, "SELECT id FROM ledger_entries WHERE product_id = :p", p=product["id"]

@@ -140,7 +140,7 @@ async def test_stock_lists_each_warehouse_in_id_order(client: AsyncClient) -> No
 
     got = (await client.get(f"/api/companies/{cid}/products/{product['id']}")).json()
     assert got["stock"] == [
-        {"warehouse_id": south["id"], "warehouse_name": "South", "quantity": 12}
+        {"warehouse_id": south["id"], "warehouse_name": "South", "quantity": 12, "available": 12}
     ]
     assert got["components"] == []
 

@@ -17,6 +17,14 @@ class InventoryLevelRead(Schema):
     on_order: int = Field(
         description="Units still expected here from ordered or partially received purchase orders."
     )
+    reserved: int = Field(
+        default=0,
+        description="Units held by active, unexpired reservations (may exceed quantity "
+        "after an adjustment).",
+    )
+    available: int = Field(
+        default=0, description="max(0, quantity - reserved): what a sale or reservation may take."
+    )
 
 
 class ThresholdUpdate(Schema):

@@ -5,7 +5,8 @@ from stockflow.core.pagination import Page, PageParams, page_of
 from stockflow.core.tenancy import require_owned
 from stockflow.inventory.repository import InventoryRepository, LevelQuery
 from stockflow.inventory.schemas import InventoryLevelRead
-from stockflow.models import Product, Warehouse
+from stockflow.ledger.repository import LedgerRepository
+from stockflow.models import InventoryLevel, Product, Warehouse
 
 
 class InventoryService:
@@ -24,8 +25,28 @@ class InventoryService:
         )
         items, cursor = page_of(rows, params, lambda lv: [lv.product_id, lv.warehouse_id])
         return Page[InventoryLevelRead](
-            items=[InventoryLevelRead.model_validate(lv) for lv in items], next_cursor=cursor
+            items=await self._with_holds(company_id, items), next_cursor=cursor
         )
+
+    async def _with_holds(
+        self, company_id: int, levels: list[InventoryLevel]
+    ) -> list[InventoryLevelRead]:
+        """The levels with `reserved` as of now: lapsed holds the expiry job has not
+        folded yet are subtracted (asked only for levels that hold anything)."""
+        holding = [(lv.product_id, lv.warehouse_id) for lv in levels if lv.reserved > 0]
+        lapsed = (
+            await LedgerRepository(self.session).lapsed_holds(company_id, holding)
+            if holding
+            else {}
+        )
+        result = []
+        for lv in levels:
+            reserved = max(0, lv.reserved - lapsed.get((lv.product_id, lv.warehouse_id), 0))
+            read = InventoryLevelRead.model_validate(lv)
+            read.reserved = reserved
+            read.available = max(0, lv.quantity - reserved)
+            result.append(read)
+        return result
 
     async def set_threshold(
         self, company_id: int, warehouse_id: int, product_id: int, threshold: int | None
@@ -41,4 +62,4 @@ class InventoryService:
             )
             raise InvalidInput(detail, errors=[{"loc": ["path", "product_id"], "msg": detail}])
         level = await self.repo.set_threshold(company_id, warehouse_id, product_id, threshold)
-        return InventoryLevelRead.model_validate(level)
+        return (await self._with_holds(company_id, [level]))[0]

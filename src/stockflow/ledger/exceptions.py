@@ -8,3 +8,14 @@ def insufficient_stock(
         f"Product {product_id} in warehouse {warehouse_id} has {available} units; "
         f"a change of {delta} would make it negative. Nothing was applied."
     )
+
+
+def insufficient_available(
+    product_id: int, warehouse_id: int, on_hand: int, held: int, delta: int
+) -> InsufficientStock:
+    available = max(0, on_hand - held)
+    return InsufficientStock(
+        f"Product {product_id} in warehouse {warehouse_id} has {available} units available "
+        f"({on_hand} on hand, {held} held by reservations); a change of {delta} would take "
+        "held units. Nothing was applied."
+    )

@@ -33,16 +33,51 @@ _ENSURE_LEVELS = text(
 )
 
 # Locks the levels in (product, warehouse) order: two movements touching the same rows
-# always queue in the same order, so they can never deadlock.
+# always queue in the same order, so they can never deadlock. `reserved` is read from the
+# locked (latest) row version.
 _LOCK_LEVELS = text(
     """
-    SELECT l.product_id, l.warehouse_id, l.quantity
+    SELECT l.product_id, l.warehouse_id, l.quantity, l.reserved
     FROM inventory_levels AS l
     JOIN unnest(CAST(:products AS bigint[]), CAST(:warehouses AS bigint[])) AS t(p, w)
       ON l.product_id = t.p AND l.warehouse_id = t.w
     WHERE l.company_id = :company_id
     ORDER BY l.product_id, l.warehouse_id
     FOR UPDATE OF l
+    """
+)
+
+# Units that `reserved` still counts for reservations already past their expiry (stored
+# `active` until the expiry job folds them): they hold nothing any more. Starts from the
+# company's lapsed reservations (few, while the job keeps up), never from a level's whole
+# history of lines. Run it as its own statement AFTER the levels are locked: every
+# transaction that ends a hold (commit, release, expiry) locks the hold's levels, so this
+# statement's snapshot agrees with the locked rows' `reserved`. Inside the locking
+# statement it would not (READ COMMITTED re-reads the locked row, not the subquery).
+_LAPSED_HOLDS = text(
+    """
+    WITH lapsed AS MATERIALIZED (
+        SELECT r.id FROM reservations AS r
+        WHERE r.company_id = :company_id AND r.status = 'active' AND r.expires_at <= now()
+    )
+    SELECT rl.product_id, rl.warehouse_id, sum(rl.quantity)::bigint AS quantity
+    FROM lapsed
+    JOIN reservation_lines AS rl ON rl.reservation_id = lapsed.id
+    JOIN unnest(CAST(:products AS bigint[]), CAST(:warehouses AS bigint[])) AS t(p, w)
+      ON rl.product_id = t.p AND rl.warehouse_id = t.w
+    GROUP BY rl.product_id, rl.warehouse_id
+    """
+)
+
+# Ends holds on locked levels: a reservation committed, released or expired.
+_END_HOLDS = text(
+    """
+    UPDATE inventory_levels AS l
+    SET reserved = l.reserved - t.q
+    FROM unnest(
+        CAST(:products AS bigint[]), CAST(:warehouses AS bigint[]), CAST(:quantities AS bigint[])
+    ) AS t(p, w, q)
+    WHERE l.product_id = t.p AND l.warehouse_id = t.w
     """
 )
 
@@ -125,6 +160,15 @@ Pair = tuple[int, int]
 
 
 @dataclass(frozen=True)
+class LevelState:
+    """A locked level: its quantity and the units `reserved` counts (some of which may
+    belong to lapsed reservations, see `lapsed_holds`)."""
+
+    quantity: int
+    reserved: int
+
+
+@dataclass(frozen=True)
 class ProductFacts:
     """What a movement needs to know about a product."""
 
@@ -156,6 +200,13 @@ class LedgerRepository:
         """Create the missing levels among `receiving` (default: all of `pairs`) at 0 and
         lock every existing level of `pairs`; returns their current quantities (a pair
         without a level is absent)."""
+        states = await self.lock_level_states(company_id, pairs, receiving)
+        return {pair: state.quantity for pair, state in states.items()}
+
+    async def lock_level_states(
+        self, company_id: int, pairs: Sequence[Pair], receiving: Sequence[Pair] | None = None
+    ) -> dict[Pair, LevelState]:
+        """`lock_levels`, returning each locked level's quantity and `reserved`."""
         if receiving is None:
             receiving = pairs
         if receiving:
@@ -177,7 +228,33 @@ class LedgerRepository:
                 "warehouses": [w for _, w in ordered],
             },
         )
+        return {(r.product_id, r.warehouse_id): LevelState(r.quantity, r.reserved) for r in rows}
+
+    async def lapsed_holds(self, company_id: int, pairs: Sequence[Pair]) -> dict[Pair, int]:
+        """Units of `reserved` on these (locked) levels that belong to reservations past
+        their expiry at the transaction's time; pairs with none are absent."""
+        ordered = sorted(set(pairs))
+        rows = await self.session.execute(
+            _LAPSED_HOLDS,
+            {
+                "company_id": company_id,
+                "products": [p for p, _ in ordered],
+                "warehouses": [w for _, w in ordered],
+            },
+        )
         return {(r.product_id, r.warehouse_id): r.quantity for r in rows}
+
+    async def end_holds(self, holds: dict[Pair, int]) -> None:
+        """Take `holds` (pair -> units) off the locked levels' `reserved`."""
+        pairs = sorted(holds)
+        await self.session.execute(
+            _END_HOLDS,
+            {
+                "products": [p for p, _ in pairs],
+                "warehouses": [w for _, w in pairs],
+                "quantities": [holds[pair] for pair in pairs],
+            },
+        )
 
     async def write(
         self,

@@ -9,6 +9,7 @@ from stockflow.models.idempotency import IdempotencyRecord
 from stockflow.models.inventory import InventoryLevel, LedgerEntry
 from stockflow.models.limits import RateLimitBucket
 from stockflow.models.purchasing import PurchaseOrder, PurchaseOrderLine
+from stockflow.models.reservations import Reservation, ReservationLine
 from stockflow.models.supplier import ProductSupplier, Supplier
 from stockflow.models.warehouse import Warehouse
 
@@ -27,6 +28,8 @@ __all__ = [
     "PurchaseOrder",
     "PurchaseOrderLine",
     "RateLimitBucket",
+    "Reservation",
+    "ReservationLine",
     "Supplier",
     "Warehouse",
     "Webhook",

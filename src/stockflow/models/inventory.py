@@ -40,6 +40,7 @@ class InventoryLevel(Base):
         CheckConstraint("quantity >= 0", name="quantity_not_negative"),
         CheckConstraint("low_stock_threshold >= 0", name="threshold_not_negative"),
         CheckConstraint("on_order >= 0", name="on_order_not_negative"),
+        CheckConstraint("reserved >= 0", name="reserved_not_negative"),
         Index("ix_inventory_levels_company_id_product_id", "company_id", "product_id"),
         Index("ix_inventory_levels_warehouse_id", "warehouse_id"),
         # The low-stock report starts from the levels that sold inside its window.
@@ -69,6 +70,9 @@ class InventoryLevel(Base):
     low_stock_open: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=text("false")
     )
+    # Units held by reservations stored as `active` (see models/reservations.py); those
+    # already past their expiry are subtracted where availability is read.
+    reserved: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
 
 
 _SIGN_RULE = " OR ".join(

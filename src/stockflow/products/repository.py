@@ -23,6 +23,7 @@ class StockLevel:
     warehouse_id: int
     quantity: int
     warehouse_name: str
+    reserved: int = 0
 
 
 def like_pattern(text: str) -> str:
@@ -85,6 +86,7 @@ class ProductRepository:
                 InventoryLevel.warehouse_id,
                 InventoryLevel.quantity,
                 Warehouse.name.label("warehouse_name"),
+                InventoryLevel.reserved,
             )
             .join(Warehouse, Warehouse.id == InventoryLevel.warehouse_id)
             .where(

@@ -70,6 +70,11 @@ class StockRead(Schema):
     warehouse_id: int
     warehouse_name: str
     quantity: int
+    available: int = Field(
+        default=0,
+        description="Units not held by live reservations (for a bundle: derived from its "
+        "components' available).",
+    )
 
 
 class ProductDetail(ProductRead):

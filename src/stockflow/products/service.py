@@ -19,7 +19,7 @@ from stockflow.products.exceptions import (
     invalid_field,
     product_not_found,
 )
-from stockflow.products.repository import ProductFilter, ProductRepository
+from stockflow.products.repository import ProductFilter, ProductRepository, StockLevel
 from stockflow.products.schemas import (
     ProductCreate,
     ProductDetail,
@@ -84,13 +84,16 @@ class ProductService:
             ]
             stock = await self._bundle_stock(company_id, product.id)
         else:
+            rows = await self.repo.stock(company_id, [product.id])
+            available = await self._available(company_id, rows)
             stock = [
                 StockRead(
                     warehouse_id=row.warehouse_id,
                     warehouse_name=row.warehouse_name,
                     quantity=row.quantity,
+                    available=available[(row.product_id, row.warehouse_id)],
                 )
-                for row in await self.repo.stock(company_id, [product.id])
+                for row in rows
             ]
         return ProductDetail(
             **ProductRead.model_validate(product).model_dump(), stock=stock, components=components
@@ -171,6 +174,18 @@ class ProductService:
             reference=INITIAL_STOCK_REFERENCE,
         )
 
+    async def _available(
+        self, company_id: int, rows: list[StockLevel]
+    ) -> dict[tuple[int, int], int]:
+        """(product, warehouse) -> units not held by live reservations, as of now."""
+        lapsed = await _lapsed(self.session, company_id, rows)
+        return {
+            (r.product_id, r.warehouse_id): max(
+                0, r.quantity - (r.reserved - lapsed.get((r.product_id, r.warehouse_id), 0))
+            )
+            for r in rows
+        }
+
     async def _bundle_stock(self, company_id: int, bundle_id: int) -> list[StockRead]:
         """Derived availability per warehouse where every leaf component has a level: the
         least, over leaves, of floor(level / units of that leaf in one bundle)."""
@@ -178,20 +193,33 @@ class ProductService:
         if not leaves:
             return []
         levels = await self.repo.stock(company_id, list(leaves))
+        available = await self._available(company_id, levels)
         by_warehouse: dict[int, dict[int, int]] = defaultdict(dict)
+        free: dict[int, dict[int, int]] = defaultdict(dict)
         names: dict[int, str] = {}
         for row in levels:
             by_warehouse[row.warehouse_id][row.product_id] = row.quantity
+            free[row.warehouse_id][row.product_id] = available[(row.product_id, row.warehouse_id)]
             names[row.warehouse_id] = row.warehouse_name
         return [
             StockRead(
                 warehouse_id=warehouse_id,
                 warehouse_name=names[warehouse_id],
                 quantity=_availability(leaves, by_warehouse[warehouse_id]),
+                available=_availability(leaves, free[warehouse_id]),
             )
             for warehouse_id in sorted(by_warehouse)
             if by_warehouse[warehouse_id].keys() >= leaves.keys()
         ]
+
+
+async def _lapsed(
+    session: AsyncSession, company_id: int, rows: list[StockLevel]
+) -> dict[tuple[int, int], int]:
+    holding = [(r.product_id, r.warehouse_id) for r in rows if r.reserved > 0]
+    if not holding:
+        return {}
+    return await LedgerRepository(session).lapsed_holds(company_id, holding)
 
 
 def _availability(per_bundle: dict[int, int], stock: dict[int, int]) -> int:
