@@ -3,10 +3,11 @@
 pool, in alternating rounds (target: HTTP >= 0.4 x SQL on L).
 
 The SQL side sends the app's own statement texts (taken from its repositories, so they
-cannot drift) in the app's order, events included: create = references, level lock,
-the reservation with its lines and hold, its `reservation.updated`; commit = reservation
-lock, its lines, level lock, end of the hold, level + sale entry, `stock.changed`, the
-low-stock transition, the reservation's close, its `reservation.updated`.
+cannot drift) in the app's order, the tenant scope and events included: create = scope,
+references, level lock, the reservation with its lines and hold, its
+`reservation.updated`; commit = scope, reservation lock, its lines, level lock, end of the
+hold, level + sale entry, `stock.changed`, the low-stock transition, the reservation's
+close, its `reservation.updated`.
 """
 
 import json
@@ -68,6 +69,7 @@ async def reserve_and_commit_sql(conn: asyncpg.Connection, company_id: int, pair
     one = {"company_id": company_id, "products": [p_id], "warehouses": [w_id]}
     lines = [{"product_id": p_id, "warehouse_id": w_id, "quantity": 1}]
     async with conn.transaction():
+        await measure.scope(conn, company_id)
         await _run(conn, _REFERENCES, **one)
         rows = await _run(conn, _LOCK_LEVELS, **one)
         if not rows or rows[0]["quantity"] - rows[0]["reserved"] < 1:
@@ -79,6 +81,7 @@ async def reserve_and_commit_sql(conn: asyncpg.Connection, company_id: int, pair
         )
     rid = created["id"]
     async with conn.transaction():
+        await measure.scope(conn, company_id)
         [held] = await _run(conn, _LOCK, company_id=company_id, id=rid)
         await _run(conn, _LINES, company_id=company_id, ids=[rid])
         rows = await _run(conn, _LOCK_LEVELS, **one)
