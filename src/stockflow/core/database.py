@@ -107,13 +107,15 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request. `AutoCommitRoute` commits it before the response is sent;
-    whatever is not committed is rolled back when the session closes."""
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session:
-        request.state.session = session
-        yield session
+async def get_session(request: Request) -> AsyncSession:
+    """The request's session. `AutoCommitRoute` (core/routing.py) opens it, commits it
+    before the response is sent and closes it when the endpoint is done, which rolls back
+    whatever was not committed. (A plain dependency, not a generator: FastAPI wraps each
+    generator dependency in context managers built anew on every request.)"""
+    session: AsyncSession | None = getattr(request.state, "session", None)
+    if session is None:
+        raise RuntimeError("SessionDep needs a route of core.routing.AutoCommitRoute")
+    return session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
