@@ -1,16 +1,18 @@
 """The ledger's SQL: the only place that changes stock levels.
 
 Every statement takes arrays (`unnest`) so a movement of 1 or 1,000 lines is the same
-two or three prepared statements.
+two or three prepared statements. The write path's statements run on the session's own
+asyncpg connection (`DriverStatement`, same transaction), on every sale.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from stockflow.core.database import DriverStatement
 from stockflow.models import LedgerEntry, Product
 
 # Creates the level rows that will receive stock and do not exist yet, in (product,
@@ -22,7 +24,7 @@ from stockflow.models import LedgerEntry, Product
 # waits are (1) this INSERT waiting on a concurrent insert of the same key, taken by
 # both in sorted order, and (2) `_LOCK_LEVELS` waiting on committed rows, locked by all
 # in (product, warehouse) order. Both orders are the same total order, so no cycle.
-_ENSURE_LEVELS = text(
+_ENSURE_LEVELS = DriverStatement(
     """
     INSERT INTO inventory_levels (company_id, product_id, warehouse_id)
     SELECT :company_id, t.p, t.w
@@ -34,7 +36,7 @@ _ENSURE_LEVELS = text(
 
 # Locks the levels in (product, warehouse) order: two movements touching the same rows
 # always queue in the same order, so they can never deadlock.
-_LOCK_LEVELS = text(
+_LOCK_LEVELS = DriverStatement(
     """
     SELECT l.product_id, l.warehouse_id, l.quantity
     FROM inventory_levels AS l
@@ -50,7 +52,7 @@ _LOCK_LEVELS = text(
 # to completion, whether or not the outer statement reads it. A level that sells moves
 # its `last_sold_at` forward (never back: a back-dated sale is not the latest), in the
 # same statement as the sale entries, so it always agrees with the ledger.
-_WRITE = text(
+_WRITE = DriverStatement(
     """
     WITH levels AS (
         UPDATE inventory_levels AS l
@@ -84,7 +86,7 @@ _WRITE = text(
 
 # A movement's products (with what the rules need) and warehouses, both limited to the
 # company, in one round trip.
-_REFERENCES = text(
+_REFERENCES = DriverStatement(
     """
     SELECT true AS is_product, id, is_bundle, is_active FROM products
     WHERE company_id = :company_id AND id = ANY(CAST(:products AS bigint[]))
@@ -160,8 +162,8 @@ class LedgerRepository:
             receiving = pairs
         if receiving:
             ensure = sorted(set(receiving))
-            await self.session.execute(
-                _ENSURE_LEVELS,
+            await _ENSURE_LEVELS.fetch(
+                self.session,
                 {
                     "company_id": company_id,
                     "products": [p for p, _ in ensure],
@@ -169,15 +171,15 @@ class LedgerRepository:
                 },
             )
         ordered = sorted(set(pairs))
-        rows = await self.session.execute(
-            _LOCK_LEVELS,
+        rows = await _LOCK_LEVELS.fetch(
+            self.session,
             {
                 "company_id": company_id,
                 "products": [p for p, _ in ordered],
                 "warehouses": [w for _, w in ordered],
             },
         )
-        return {(r.product_id, r.warehouse_id): r.quantity for r in rows}
+        return {(r["product_id"], r["warehouse_id"]): r["quantity"] for r in rows}
 
     async def write(
         self,
@@ -193,8 +195,8 @@ class LedgerRepository:
         insert the entries of `lines`, whose quantities after are `after`; returns the
         entries in id order."""
         pairs = list(levels)
-        rows = await self.session.execute(
-            _WRITE,
+        rows = await _WRITE.fetch(
+            self.session,
             {
                 "level_products": [p for p, _ in pairs],
                 "level_warehouses": [w for _, w in pairs],
@@ -211,7 +213,7 @@ class LedgerRepository:
                 "bundles": [line.bundle_id for line in lines],
             },
         )
-        entries = [EntryRow(**row._mapping) for row in rows]
+        entries = [EntryRow(**row) for row in rows]
         return sorted(entries, key=lambda e: e.id)
 
     async def references(
@@ -219,8 +221,8 @@ class LedgerRepository:
     ) -> tuple[dict[int, ProductFacts], set[int]]:
         """The company's products among `product_ids` and warehouses among
         `warehouse_ids` (another company's are simply absent)."""
-        rows = await self.session.execute(
-            _REFERENCES,
+        rows = await _REFERENCES.fetch(
+            self.session,
             {
                 "company_id": company_id,
                 "products": sorted(set(product_ids)),
@@ -230,10 +232,10 @@ class LedgerRepository:
         products: dict[int, ProductFacts] = {}
         warehouses: set[int] = set()
         for r in rows:
-            if r.is_product:
-                products[r.id] = ProductFacts(r.id, r.is_bundle, r.is_active)
+            if r["is_product"]:
+                products[r["id"]] = ProductFacts(r["id"], r["is_bundle"], r["is_active"])
             else:
-                warehouses.add(r.id)
+                warehouses.add(r["id"])
         return products, warehouses
 
     async def products(self, company_id: int, ids: Sequence[int]) -> dict[int, ProductFacts]:
