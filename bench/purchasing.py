@@ -18,6 +18,7 @@ from bench.client import HttpConnection
 from bench.registry import Context, Target, measurement
 from bench.report import _block
 from bench.stats import alternate, ratio, render, spread, summary
+from bench.throughput import http_over_sql
 from stockflow.core.database import to_positional
 from stockflow.models import PurchaseOrder, PurchaseOrderLine
 from stockflow.purchasing import repository as purchasing_repository
@@ -358,7 +359,6 @@ async def receipt_sql(
     "app role; alternating blocks as for writes; ratio of the rates per round.",
 )
 async def receipts(ctx: Context) -> dict[str, Any]:
-    plan = ctx.plan
     company_id = ctx.company_id
     orders = await receipt_orders(ctx.conn, company_id, ctx.pairs[:RECEIPT_PAIRS])
     items = [(order_id, product) for order_id, (product, _) in orders.items()]
@@ -371,39 +371,16 @@ async def receipts(ctx: Context) -> dict[str, Any]:
     async def receive_sql(conn: asyncpg.Connection, item: measure.Item) -> None:
         await receipt_sql(conn, company_id, *item)
 
-    rates: dict[str, list[float]] = {"http": [], "sql": []}
-    failed = {"http": 0, "sql": 0}
-    per_round: list[float] = []
     try:
         async with (
-            measure.http_posts(ctx.server, items, plan.clients, receive, seed=3) as http,
+            measure.http_posts(ctx.server, items, ctx.plan.clients, receive, seed=3) as http,
             ctx.pool() as pool,
         ):
-            loads = {"http": http, "sql": measure.sql_load(pool, items, plan.clients, receive_sql)}
-            for load in loads.values():
-                await load.run_for(1.0)
-            label = f"{ctx.size.name}: receipts, {plan.write_rounds} rounds"
-            with ctx.ui.step(label, plan.write_rounds) as adv:
-                for i in range(plan.write_rounds):
-                    for name in alternate(i, ["http", "sql"]):
-                        rate, fails = await loads[name].run_for(plan.write_seconds)
-                        rates[name].append(rate)
-                        failed[name] += fails
-                    per_round.append(ratio(rates["http"][-1], rates["sql"][-1]))
-                    adv()
+            sql = measure.sql_load(pool, items, ctx.plan.clients, receive_sql)
+            result = await http_over_sql(ctx, "receipts", http, sql)
     finally:
         await drop_receipt_orders(ctx.conn, list(orders))
-    return {
-        "clients": plan.clients,
-        "orders": len(orders),
-        "seconds_per_block": plan.write_seconds,
-        "http_per_s": spread(rates["http"], 1),
-        "sql_per_s": spread(rates["sql"], 1),
-        "ratio_http_over_sql": spread(per_round),
-        "http_failed": failed["http"],
-        "sql_failed": failed["sql"],
-        "connections_per_worker": http.per_worker,
-    }
+    return {**result, "orders": len(orders)}
 
 
 def _markdown_receipts(by: dict[str, dict[str, Any]]) -> list[str]:

@@ -3,10 +3,11 @@
 pool, in alternating rounds (target: HTTP >= 0.4 x SQL on L).
 
 The SQL side sends the app's own statement texts (taken from its repositories, so they
-cannot drift) in the app's order, events included: create = references, level lock,
-the reservation with its lines and hold, its `reservation.updated`; commit = reservation
-lock, its lines, level lock, end of the hold, level + sale entry, `stock.changed`, the
-low-stock transition, the reservation's close, its `reservation.updated`.
+cannot drift) in the app's order, the tenant scope and events included: create = scope,
+references, level lock, the reservation with its lines and hold, its
+`reservation.updated`; commit = scope, reservation lock, its lines, level lock, end of the
+hold, level + sale entry, `stock.changed`, the low-stock transition, the reservation's
+close, its `reservation.updated`.
 """
 
 import json
@@ -20,7 +21,8 @@ import asyncpg
 from bench import measure
 from bench.client import HttpConnection
 from bench.registry import Context, Target, measurement
-from bench.stats import alternate, ratio, render, spread
+from bench.stats import render
+from bench.throughput import http_over_sql
 from stockflow.core.database import to_positional
 from stockflow.core.settings import get_settings
 from stockflow.events import low_stock as events_low_stock
@@ -67,6 +69,7 @@ async def reserve_and_commit_sql(conn: asyncpg.Connection, company_id: int, pair
     one = {"company_id": company_id, "products": [p_id], "warehouses": [w_id]}
     lines = [{"product_id": p_id, "warehouse_id": w_id, "quantity": 1}]
     async with conn.transaction():
+        await measure.scope(conn, company_id)
         await _run(conn, _REFERENCES, **one)
         rows = await _run(conn, _LOCK_LEVELS, **one)
         if not rows or rows[0]["quantity"] - rows[0]["reserved"] < 1:
@@ -78,6 +81,7 @@ async def reserve_and_commit_sql(conn: asyncpg.Connection, company_id: int, pair
         )
     rid = created["id"]
     async with conn.transaction():
+        await measure.scope(conn, company_id)
         [held] = await _run(conn, _LOCK, company_id=company_id, id=rid)
         await _run(conn, _LINES, company_id=company_id, ids=[rid])
         rows = await _run(conn, _LOCK_LEVELS, **one)
@@ -180,42 +184,16 @@ async def _forget_reservations(conn: asyncpg.Connection, company_id: int) -> Non
     "(create + commit pairs per second) per round.",
 )
 async def reservations(ctx: Context) -> dict[str, Any]:
-    plan = ctx.plan
-    rates: dict[str, list[float]] = {"http": [], "sql": []}
-    failed = {"http": 0, "sql": 0}
-    per_round: list[float] = []
+    clients = ctx.plan.clients
     try:
         async with (
-            http_reservations(ctx.server, ctx.company_id, ctx.pairs, plan.clients) as http,
+            http_reservations(ctx.server, ctx.company_id, ctx.pairs, clients) as http,
             ctx.pool() as pool,
         ):
-            loads = {
-                "http": http,
-                "sql": sql_reservations(pool, ctx.company_id, ctx.pairs, plan.clients),
-            }
-            for load in loads.values():
-                await load.run_for(1.0)
-            label = f"{ctx.size.name}: reservations, {plan.write_rounds} rounds"
-            with ctx.ui.step(label, plan.write_rounds) as adv:
-                for i in range(plan.write_rounds):
-                    for name in alternate(i, ["http", "sql"]):
-                        rate, fails = await loads[name].run_for(plan.write_seconds)
-                        rates[name].append(rate)
-                        failed[name] += fails
-                    per_round.append(ratio(rates["http"][-1], rates["sql"][-1]))
-                    adv()
+            sql = sql_reservations(pool, ctx.company_id, ctx.pairs, clients)
+            return await http_over_sql(ctx, "reservations", http, sql)
     finally:
         await _forget_reservations(ctx.conn, ctx.company_id)
-    return {
-        "clients": plan.clients,
-        "seconds_per_block": plan.write_seconds,
-        "http_per_s": spread(rates["http"], 1),
-        "sql_per_s": spread(rates["sql"], 1),
-        "ratio_http_over_sql": spread(per_round),
-        "http_failed": failed["http"],
-        "connections_per_worker": http.per_worker,
-        "sql_failed": failed["sql"],
-    }
 
 
 def _markdown(by: dict[str, dict[str, Any]]) -> list[str]:

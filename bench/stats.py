@@ -43,7 +43,8 @@ def spread(per_round: Sequence[float], digits: int = 2) -> dict[str, Any]:
 
 
 def ratio(a: float, b: float) -> float:
-    return a / b if b else float("inf")
+    """a / b; NaN when b is 0 (a side that did nothing), which meets no target."""
+    return a / b if b else float("nan")
 
 
 def alternate(round_index: int, items: Sequence[Any]) -> list[Any]:

@@ -5,7 +5,8 @@ from typing import Any
 
 from bench import measure
 from bench.registry import Context, Target, measurement
-from bench.stats import alternate, ratio, render, spread
+from bench.stats import render
+from bench.throughput import http_over_sql
 
 
 @measurement(
@@ -21,39 +22,13 @@ from bench.stats import alternate, ratio, render, spread
     "each); ratio of the two rates per round.",
 )
 async def writes(ctx: Context) -> dict[str, Any]:
-    plan = ctx.plan
-    rates: dict[str, list[float]] = {"http": [], "sql": []}
-    failed = {"http": 0, "sql": 0}
-    per_round: list[float] = []
+    clients = ctx.plan.clients
     async with (
-        measure.http_sales(ctx.server, ctx.company_id, ctx.pairs, plan.clients) as http,
+        measure.http_sales(ctx.server, ctx.company_id, ctx.pairs, clients) as http,
         ctx.pool() as pool,
     ):
-        loads = {
-            "http": http,
-            "sql": measure.sql_sales(pool, ctx.company_id, ctx.pairs, plan.clients),
-        }
-        for load in loads.values():
-            await load.run_for(1.0)
-        label = f"{ctx.size.name}: writes, {plan.write_rounds} rounds"
-        with ctx.ui.step(label, plan.write_rounds) as adv:
-            for i in range(plan.write_rounds):
-                for name in alternate(i, ["http", "sql"]):
-                    rate, fails = await loads[name].run_for(plan.write_seconds)
-                    rates[name].append(rate)
-                    failed[name] += fails
-                per_round.append(ratio(rates["http"][-1], rates["sql"][-1]))
-                adv()
-    return {
-        "clients": plan.clients,
-        "seconds_per_block": plan.write_seconds,
-        "http_per_s": spread(rates["http"], 1),
-        "sql_per_s": spread(rates["sql"], 1),
-        "ratio_http_over_sql": spread(per_round),
-        "http_failed": failed["http"],
-        "connections_per_worker": http.per_worker,
-        "sql_failed": failed["sql"],
-    }
+        sql = measure.sql_sales(pool, ctx.company_id, ctx.pairs, clients)
+        return await http_over_sql(ctx, "writes", http, sql)
 
 
 def _markdown(by: dict[str, dict[str, Any]]) -> list[str]:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from stockflow.core import idempotency
 from stockflow.core.errors import InvalidInput, StockflowError, problem, problem_responses
@@ -57,32 +57,34 @@ class StrictQueryRoute(APIRoute):
 
 
 class AutoCommitRoute(StrictQueryRoute):
-    """Commit the request's session after the endpoint has produced its response and
-    before that response is sent, so a failed commit can never follow a 2xx. Errors skip
-    the commit and the session's close rolls everything back."""
+    """The request's unit of work: open its session (`SessionDep`), run the endpoint,
+    commit after the endpoint has produced its response and before that response is
+    sent, so a failed commit can never follow a 2xx. Errors skip the commit and closing
+    the session rolls everything back."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
-            business = False
-            try:
-                response = await handler(request)
-            except StockflowError as exc:
-                # A business answer under an Idempotency-Key fixes the key's answer: its
-                # effects are undone and the answer itself is stored and committed.
-                if not (exc.business and idempotency.has_claim(request)):
-                    raise
-                await idempotency.undo_effects(request)
-                response = problem(exc.status, exc.slug, exc.title, exc.detail, exc.errors)
-                business = True
-            session: AsyncSession | None = getattr(request.state, "session", None)
-            if session is not None:
+            sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+            async with sessionmaker() as session:
+                request.state.session = session
+                business = False
+                try:
+                    response = await handler(request)
+                except StockflowError as exc:
+                    # A business answer under an Idempotency-Key fixes the key's answer:
+                    # its effects are undone and the answer itself is stored and committed.
+                    if not (exc.business and idempotency.has_claim(request)):
+                        raise
+                    await idempotency.undo_effects(request)
+                    response = problem(exc.status, exc.slug, exc.title, exc.detail, exc.errors)
+                    business = True
                 await idempotency.record_response(
                     request, response.status_code, bytes(response.body), business=business
                 )
                 await session.commit()
-            return response
+                return response
 
         return handle
 

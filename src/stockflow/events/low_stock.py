@@ -2,12 +2,13 @@
 writer's transaction while it holds the levels' row locks (so two concurrent sales that
 both cross the threshold queue on the lock, and only the first opens the alert)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from stockflow.core.database import DriverStatement
 from stockflow.core.settings import get_settings
 from stockflow.events.outbox import EventData, emit_many
 
@@ -17,7 +18,8 @@ Pair = tuple[int, int]
 # are always negative, so any sale entry in the window means units sold > 0; the level's
 # last_sold_at lets most levels skip the ledger). A level flips only when its state
 # changes: open when low, sold and eligible; resolve when at or above the threshold.
-_TRANSITIONS = text(
+# Sent on the session's asyncpg connection: every stock change runs it (write path).
+_TRANSITIONS = DriverStatement(
     """
     WITH state AS (
         SELECT l.product_id, l.warehouse_id, l.quantity, l.low_stock_open,
@@ -70,12 +72,12 @@ _RESOLVE_PRODUCT = text(
 )
 
 
-def _data(row: Any) -> dict[str, int]:
+def _data(row: Mapping[Any, Any]) -> dict[str, int]:
     return {
-        "product_id": row.product_id,
-        "warehouse_id": row.warehouse_id,
-        "current_stock": row.quantity,
-        "threshold": row.threshold,
+        "product_id": row["product_id"],
+        "warehouse_id": row["warehouse_id"],
+        "current_stock": row["quantity"],
+        "threshold": row["threshold"],
     }
 
 
@@ -85,8 +87,8 @@ async def update_alerts(session: AsyncSession, company_id: int, pairs: Iterable[
     ordered = sorted(set(pairs))
     if not ordered:
         return
-    rows = await session.execute(
-        _TRANSITIONS,
+    rows = await _TRANSITIONS.fetch(
+        session,
         {
             "company_id": company_id,
             "default_threshold": get_settings().default_low_stock_threshold,
@@ -95,8 +97,8 @@ async def update_alerts(session: AsyncSession, company_id: int, pairs: Iterable[
         },
     )
     events: list[tuple[str, EventData]] = [
-        ("low_stock.opened" if r.opening else "low_stock.resolved", _data(r))
-        for r in sorted(rows, key=lambda r: (r.product_id, r.warehouse_id))
+        ("low_stock.opened" if r["opening"] else "low_stock.resolved", _data(r))
+        for r in sorted(rows, key=lambda r: (r["product_id"], r["warehouse_id"]))
     ]
     await emit_many(session, company_id, events)
 
@@ -112,6 +114,7 @@ async def resolve_product(session: AsyncSession, company_id: int, product_id: in
         },
     )
     events: list[tuple[str, EventData]] = [
-        ("low_stock.resolved", _data(r)) for r in sorted(rows, key=lambda r: r.warehouse_id)
+        ("low_stock.resolved", _data(r._mapping))
+        for r in sorted(rows, key=lambda r: r.warehouse_id)
     ]
     await emit_many(session, company_id, events)

@@ -5,8 +5,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from stockflow.core.database import DriverStatement
 
 # Every type a consumer can see or subscribe to (SPEC "Events").
 EVENT_TYPES: Final = (
@@ -24,7 +25,8 @@ EventData = BaseModel | Mapping[str, Any]
 
 _JSON: TypeAdapter[Any] = TypeAdapter(Any)
 
-_INSERT = text(
+# Sent on the session's asyncpg connection: every stock change writes one (write path).
+_INSERT = DriverStatement(
     """
     INSERT INTO events (company_id, type, data)
     SELECT :company_id, t.type, t.data
@@ -55,8 +57,8 @@ async def emit_many(
     for type_, _ in events:
         if type_ not in EVENT_TYPES:
             raise ValueError(f"unknown event type {type_!r}")
-    await session.execute(
-        _INSERT,
+    await _INSERT.fetch(
+        session,
         {
             "company_id": company_id,
             "types": [t for t, _ in events],

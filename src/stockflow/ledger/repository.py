@@ -1,16 +1,18 @@
 """The ledger's SQL: the only place that changes stock levels.
 
 Every statement takes arrays (`unnest`) so a movement of 1 or 1,000 lines is the same
-two or three prepared statements.
+two or three prepared statements. The write path's statements run on the session's own
+asyncpg connection (`DriverStatement`, same transaction), on every sale.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from stockflow.core.database import DriverStatement
 from stockflow.models import LedgerEntry, Product
 
 # Creates the level rows that will receive stock and do not exist yet, in (product,
@@ -22,7 +24,7 @@ from stockflow.models import LedgerEntry, Product
 # waits are (1) this INSERT waiting on a concurrent insert of the same key, taken by
 # both in sorted order, and (2) `_LOCK_LEVELS` waiting on committed rows, locked by all
 # in (product, warehouse) order. Both orders are the same total order, so no cycle.
-_ENSURE_LEVELS = text(
+_ENSURE_LEVELS = DriverStatement(
     """
     INSERT INTO inventory_levels (company_id, product_id, warehouse_id)
     SELECT :company_id, t.p, t.w
@@ -35,7 +37,7 @@ _ENSURE_LEVELS = text(
 # Locks the levels in (product, warehouse) order: two movements touching the same rows
 # always queue in the same order, so they can never deadlock. `reserved` is read from the
 # locked (latest) row version.
-_LOCK_LEVELS = text(
+_LOCK_LEVELS = DriverStatement(
     """
     SELECT l.product_id, l.warehouse_id, l.quantity, l.reserved
     FROM inventory_levels AS l
@@ -54,7 +56,7 @@ _LOCK_LEVELS = text(
 # transaction that ends a hold (commit, release, expiry) locks the hold's levels, so this
 # statement's snapshot agrees with the locked rows' `reserved`. Inside the locking
 # statement it would not (READ COMMITTED re-reads the locked row, not the subquery).
-_LAPSED_HOLDS = text(
+_LAPSED_HOLDS = DriverStatement(
     """
     WITH lapsed AS MATERIALIZED (
         SELECT r.id FROM reservations AS r
@@ -70,7 +72,7 @@ _LAPSED_HOLDS = text(
 )
 
 # Ends holds on locked levels: a reservation committed, released or expired.
-_END_HOLDS = text(
+_END_HOLDS = DriverStatement(
     """
     UPDATE inventory_levels AS l
     SET reserved = l.reserved - t.q
@@ -85,7 +87,7 @@ _END_HOLDS = text(
 # to completion, whether or not the outer statement reads it. A level that sells moves
 # its `last_sold_at` forward (never back: a back-dated sale is not the latest), in the
 # same statement as the sale entries, so it always agrees with the ledger.
-_WRITE = text(
+_WRITE = DriverStatement(
     """
     WITH levels AS (
         UPDATE inventory_levels AS l
@@ -119,7 +121,7 @@ _WRITE = text(
 
 # A movement's products (with what the rules need) and warehouses, both limited to the
 # company, in one round trip.
-_REFERENCES = text(
+_REFERENCES = DriverStatement(
     """
     SELECT true AS is_product, id, is_bundle, is_active FROM products
     WHERE company_id = :company_id AND id = ANY(CAST(:products AS bigint[]))
@@ -211,8 +213,8 @@ class LedgerRepository:
             receiving = pairs
         if receiving:
             ensure = sorted(set(receiving))
-            await self.session.execute(
-                _ENSURE_LEVELS,
+            await _ENSURE_LEVELS.fetch(
+                self.session,
                 {
                     "company_id": company_id,
                     "products": [p for p, _ in ensure],
@@ -220,35 +222,38 @@ class LedgerRepository:
                 },
             )
         ordered = sorted(set(pairs))
-        rows = await self.session.execute(
-            _LOCK_LEVELS,
+        rows = await _LOCK_LEVELS.fetch(
+            self.session,
             {
                 "company_id": company_id,
                 "products": [p for p, _ in ordered],
                 "warehouses": [w for _, w in ordered],
             },
         )
-        return {(r.product_id, r.warehouse_id): LevelState(r.quantity, r.reserved) for r in rows}
+        return {
+            (r["product_id"], r["warehouse_id"]): LevelState(r["quantity"], r["reserved"])
+            for r in rows
+        }
 
     async def lapsed_holds(self, company_id: int, pairs: Sequence[Pair]) -> dict[Pair, int]:
         """Units of `reserved` on these (locked) levels that belong to reservations past
         their expiry at the transaction's time; pairs with none are absent."""
         ordered = sorted(set(pairs))
-        rows = await self.session.execute(
-            _LAPSED_HOLDS,
+        rows = await _LAPSED_HOLDS.fetch(
+            self.session,
             {
                 "company_id": company_id,
                 "products": [p for p, _ in ordered],
                 "warehouses": [w for _, w in ordered],
             },
         )
-        return {(r.product_id, r.warehouse_id): r.quantity for r in rows}
+        return {(r["product_id"], r["warehouse_id"]): r["quantity"] for r in rows}
 
     async def end_holds(self, holds: dict[Pair, int]) -> None:
         """Take `holds` (pair -> units) off the locked levels' `reserved`."""
         pairs = sorted(holds)
-        await self.session.execute(
-            _END_HOLDS,
+        await _END_HOLDS.fetch(
+            self.session,
             {
                 "products": [p for p, _ in pairs],
                 "warehouses": [w for _, w in pairs],
@@ -270,8 +275,8 @@ class LedgerRepository:
         insert the entries of `lines`, whose quantities after are `after`; returns the
         entries in id order."""
         pairs = list(levels)
-        rows = await self.session.execute(
-            _WRITE,
+        rows = await _WRITE.fetch(
+            self.session,
             {
                 "level_products": [p for p, _ in pairs],
                 "level_warehouses": [w for _, w in pairs],
@@ -288,7 +293,7 @@ class LedgerRepository:
                 "bundles": [line.bundle_id for line in lines],
             },
         )
-        entries = [EntryRow(**row._mapping) for row in rows]
+        entries = [EntryRow(**row) for row in rows]
         return sorted(entries, key=lambda e: e.id)
 
     async def references(
@@ -296,8 +301,8 @@ class LedgerRepository:
     ) -> tuple[dict[int, ProductFacts], set[int]]:
         """The company's products among `product_ids` and warehouses among
         `warehouse_ids` (another company's are simply absent)."""
-        rows = await self.session.execute(
-            _REFERENCES,
+        rows = await _REFERENCES.fetch(
+            self.session,
             {
                 "company_id": company_id,
                 "products": sorted(set(product_ids)),
@@ -307,10 +312,10 @@ class LedgerRepository:
         products: dict[int, ProductFacts] = {}
         warehouses: set[int] = set()
         for r in rows:
-            if r.is_product:
-                products[r.id] = ProductFacts(r.id, r.is_bundle, r.is_active)
+            if r["is_product"]:
+                products[r["id"]] = ProductFacts(r["id"], r["is_bundle"], r["is_active"])
             else:
-                warehouses.add(r.id)
+                warehouses.add(r["id"])
         return products, warehouses
 
     async def products(self, company_id: int, ids: Sequence[int]) -> dict[int, ProductFacts]:
