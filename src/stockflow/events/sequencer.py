@@ -10,7 +10,7 @@ advisory lock, so run R commits before run R+1 even starts to read, and every id
 draws is larger than every id R drew. A batch's ids become visible together, at R's
 commit. So any snapshot that sees an id sees every smaller id that will ever exist
 (except the gaps of rolled-back runs, which stay empty), and `id > next_after` can
-never miss one. An event appears at the next run after its commit (every 0.5 s).
+never miss one. An event appears at the next run after its commit (every 0.25 s).
 """
 
 from sqlalchemy import text
