@@ -55,6 +55,34 @@ def targets(
     return out
 
 
+def target_rows(targets: list[dict[str, Any]], previous: dict[str, Any] | None) -> list[str]:
+    """The targets table, with the previous run's verdict on the same target (the same
+    measurement, metric and dataset) beside each when there is one."""
+    lines: list[str] = []
+    prev = {
+        (t["measurement"], t["metric"], t["dataset"]): t
+        for t in (previous or {}).get("targets", [])
+    }
+    head = "| measurement | metric | dataset | target | median (min-max) | met |"
+    rule = "| --- | --- | --- | --- | --- | --- |"
+    if previous:
+        head += f" previous run ({previous['finished_at']}) | met |"
+        rule += " --- | --- |"
+    lines += [head, rule]
+    for t in targets:
+        row = (
+            f"| {t['measurement']} | {t['metric']} | {t['dataset']} | {t['target']} | "
+            f"{render(t['value'])} | {'yes' if t['met'] else '**no**'} |"
+        )
+        if previous:
+            p = prev.get((t["measurement"], t["metric"], t["dataset"]))
+            row += (
+                f" {render(p['value'])} | {'yes' if p['met'] else '**no**'} |" if p else " - | - |"
+            )
+        lines.append(row)
+    return lines
+
+
 def write_outputs(
     summary: dict[str, Any], measurements: list[Measurement], *, full: bool
 ) -> list[Path]:
@@ -129,24 +157,7 @@ def markdown(
         "(min-max over the rounds) beside it.",
         "",
     ]
-    prev = {(t["measurement"], t["metric"]): t for t in (previous or {}).get("targets", [])}
-    head = "| measurement | metric | dataset | target | median (min-max) | met |"
-    rule = "| --- | --- | --- | --- | --- | --- |"
-    if previous:
-        head += f" previous run ({previous['finished_at']}) | met |"
-        rule += " --- | --- |"
-    lines += [head, rule]
-    for t in summary["targets"]:
-        row = (
-            f"| {t['measurement']} | {t['metric']} | {t['dataset']} | {t['target']} | "
-            f"{render(t['value'])} | {'yes' if t['met'] else '**no**'} |"
-        )
-        if previous:
-            p = prev.get((t["measurement"], t["metric"]))
-            row += (
-                f" {render(p['value'])} | {'yes' if p['met'] else '**no**'} |" if p else " - | - |"
-            )
-        lines.append(row)
+    lines += target_rows(summary["targets"], previous)
     datasets = summary["datasets"]
     for meas in measurements:
         by = {

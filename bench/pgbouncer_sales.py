@@ -129,9 +129,12 @@ async def _setups() -> AsyncIterator[dict[str, tuple[Server, int, list[tuple[int
     try:
         async with AsyncExitStack() as stack:
             direct_url = await fresh_database(server, names[0])
-            direct = await stack.enter_async_context(_serving("direct", direct_url, 2, {}))
+            # Pools sized to the 32 clients: the bench's main server still holds its own
+            # connections, and PostgreSQL's max_connections (100) must fit both setups.
+            pool = {"STOCKFLOW_DB_POOL_SIZE": "16", "STOCKFLOW_DB_MAX_OVERFLOW": "0"}
+            direct = await stack.enter_async_context(_serving("direct", direct_url, 2, pool))
             bounced_url = _start_pgbouncer(await fresh_database(server, names[1]), folder)
-            cache_off = {"STOCKFLOW_DB_STATEMENT_CACHE_SIZE": "0"}
+            cache_off = {"STOCKFLOW_DB_STATEMENT_CACHE_SIZE": "0", **pool}
             bounced = await stack.enter_async_context(
                 _serving("pgbouncer", bounced_url, 4, cache_off)
             )

@@ -69,6 +69,23 @@ def test_a_target_per_dataset_is_judged_once_when_fewer_datasets_ran() -> None:
     assert [(t["dataset"], t["met"]) for t in judged] == [("S", True), ("M", False)]
 
 
+def test_the_previous_run_column_shows_the_same_dataset() -> None:
+    targets = tuple(Target("a", size, ">=", 0.5) for size in ("S", "L"))
+    m = Measurement("x", _noop, "X", targets=targets)
+
+    def judged(small: float, big: float) -> list[dict[str, Any]]:
+        datasets = {
+            "S": {"measurements": {"x": {"a": small}}},
+            "L": {"measurements": {"x": {"a": big}}},
+        }
+        return output.targets([m], datasets)
+
+    previous = {"targets": judged(0.61, 0.4), "finished_at": "t"}
+    rows = [r for r in output.target_rows(judged(0.6, 0.7), previous) if r.startswith("| x |")]
+    assert rows[0].endswith("| 0.6 | yes | 0.61 | yes |")
+    assert rows[1].endswith("| 0.7 | yes | 0.4 | **no** |")
+
+
 def test_registering_twice_under_one_name_is_refused() -> None:
     registry.measurement("test-dup", title="one")(_noop)
     try:

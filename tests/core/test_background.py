@@ -49,3 +49,40 @@ async def test_full_batches_repeat_and_failures_back_off(
     # The failure did not end the loop: it ran again after its backoff.
     assert calls.count("flaky") >= 2
     assert await runner.run_once("drain") == 0
+
+
+async def test_a_job_that_handled_something_wakes_the_job_it_names(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    produced = [2]  # the producer finds work on its first two runs only
+    consumed: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    async def produce(_: JobContext) -> int:
+        if produced[0] == 0:
+            return 0
+        produced[0] -= 1
+        return 1
+
+    async def consume(_: JobContext) -> int:
+        consumed.append(loop.time())
+        return 0
+
+    ctx = JobContext(engine, create_sessionmaker(engine), settings)
+    runner = BackgroundRunner(
+        ctx,
+        [
+            Job("consume", consume, interval_seconds=60),
+            Job("produce", produce, interval_seconds=0.05, wakes="consume"),
+        ],
+    )
+    started = loop.time()
+    runner.start()
+    try:
+        await asyncio.sleep(0.5)
+    finally:
+        await runner.stop()
+    # Its first run, then again when woken (wakes that come together may merge), never
+    # waiting out its 60 s interval.
+    assert 2 <= len(consumed) <= 3
+    assert consumed[-1] - started < 0.5

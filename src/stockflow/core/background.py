@@ -45,6 +45,10 @@ class Job:
     run: Callable[[JobContext], Awaitable[int]]
     interval_seconds: float = 5.0
     batch_size: int = 500
+    # A job of this worker to wake at once after a run that handled anything (the
+    # sequencer wakes the webhook delivery it has just queued work for), instead of
+    # leaving it to its next interval.
+    wakes: str | None = None
 
 
 class BackgroundRunner:
@@ -55,6 +59,7 @@ class BackgroundRunner:
         self.jobs = list(jobs)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
+        self._wake = {job.name: asyncio.Event() for job in self.jobs}
 
     def start(self) -> None:
         for job in self.jobs:
@@ -94,8 +99,20 @@ class BackgroundRunner:
             else:
                 failures = 0
                 delay = 0.0 if handled >= job.batch_size else job.interval_seconds
+                if handled and job.wakes in self._wake:
+                    self._wake[job.wakes].set()
             if delay:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+                await self._sleep(job.name, delay)
             else:
                 await asyncio.sleep(0)  # let requests run between full batches
+
+    async def _sleep(self, name: str, delay: float) -> None:
+        """Until `delay` passes, the runner stops, or another job wakes this one."""
+        wake = self._wake[name]
+        waits = [asyncio.ensure_future(self._stopping.wait()), asyncio.ensure_future(wake.wait())]
+        try:
+            await asyncio.wait(waits, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waits:
+                waiter.cancel()
+        wake.clear()

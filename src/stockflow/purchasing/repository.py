@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select, text, update
+from sqlalchemy import Row, Select, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -72,6 +73,31 @@ _RECEIVE = text(
     SET on_order = l.on_order - t.q
     FROM unnest(CAST(:products AS bigint[]), CAST(:units AS bigint[])) AS t(p, q)
     WHERE l.company_id = :company_id AND l.warehouse_id = :warehouse_id AND l.product_id = t.p
+    """
+)
+
+
+_INSERT_DRAFTS = text(
+    """
+    INSERT INTO purchase_orders (company_id, supplier_id, warehouse_id, status)
+    SELECT :company_id, t.supplier_id, t.warehouse_id, 'draft'
+    FROM unnest(CAST(:suppliers AS bigint[]), CAST(:warehouses AS bigint[])) WITH ORDINALITY
+        AS t(supplier_id, warehouse_id, n)
+    ORDER BY t.n
+    RETURNING id, company_id, supplier_id, warehouse_id, status, reference, expected_at,
+              ordered_at, created_at
+    """
+)
+
+_INSERT_DRAFT_LINES = text(
+    """
+    INSERT INTO purchase_order_lines
+        (purchase_order_id, company_id, product_id, position, quantity, unit_cost)
+    SELECT t.order_id, :company_id, t.product_id, t.position, t.quantity, t.unit_cost
+    FROM unnest(
+        CAST(:orders AS bigint[]), CAST(:products AS bigint[]), CAST(:positions AS int[]),
+        CAST(:quantities AS bigint[]), CAST(:costs AS numeric[])
+    ) AS t(order_id, product_id, position, quantity, unit_cost)
     """
 )
 
@@ -269,46 +295,37 @@ class PurchasingRepository:
 
     async def add_drafts(
         self, company_id: int, drafts: Sequence[tuple[int, int, Sequence[NewLine]]]
-    ) -> list[tuple[PurchaseOrder, list[PurchaseOrderLine]]]:
+    ) -> list[tuple[Row[Any], list[NewLine]]]:
         """Insert draft orders (supplier, warehouse, lines) with null reference and
-        expected_at: two statements however many there are."""
+        expected_at: two set-based statements however many there are (from-alerts drafts
+        thousands on a large company; ORM objects per row cost more than the SQL). Each
+        draft's order row comes back with its lines as given."""
         if not drafts:
             return []
-        orders = list(
-            await self.session.scalars(
-                insert(PurchaseOrder).returning(PurchaseOrder, sort_by_parameter_order=True),
-                [
-                    {
-                        "company_id": company_id,
-                        "supplier_id": supplier_id,
-                        "warehouse_id": warehouse_id,
-                        "status": "draft",
-                    }
-                    for supplier_id, warehouse_id, _ in drafts
-                ],
-            )
-        )
-        params = [
+        orders = await self.session.execute(
+            _INSERT_DRAFTS,
             {
-                "purchase_order_id": order.id,
                 "company_id": company_id,
-                "product_id": ln.product_id,
-                "position": i,
-                "quantity": ln.quantity,
-                "received_quantity": 0,
-                "unit_cost": ln.unit_cost,
-            }
-            for order, (_, _, lines) in zip(orders, drafts, strict=True)
-            for i, ln in enumerate(lines)
-        ]
-        inserted = await self.session.scalars(
-            insert(PurchaseOrderLine).returning(PurchaseOrderLine, sort_by_parameter_order=True),
-            params,
+                "suppliers": [supplier_id for supplier_id, _, _ in drafts],
+                "warehouses": [warehouse_id for _, warehouse_id, _ in drafts],
+            },
         )
-        by_order: dict[int, list[PurchaseOrderLine]] = {o.id: [] for o in orders}
-        for line in inserted:
-            by_order[line.purchase_order_id].append(line)
-        return [(o, by_order[o.id]) for o in orders]
+        # One draft per (supplier, warehouse): that pair finds each draft's row.
+        by_pair = {(o.supplier_id, o.warehouse_id): o for o in orders}
+        created = [(by_pair[(s, w)], list(lines)) for s, w, lines in drafts]
+        lines = [(order.id, i, ln) for order, lines in created for i, ln in enumerate(lines)]
+        await self.session.execute(
+            _INSERT_DRAFT_LINES,
+            {
+                "company_id": company_id,
+                "orders": [order_id for order_id, _, _ in lines],
+                "products": [ln.product_id for _, _, ln in lines],
+                "positions": [i for _, i, _ in lines],
+                "quantities": [ln.quantity for _, _, ln in lines],
+                "costs": [ln.unit_cost for _, _, ln in lines],
+            },
+        )
+        return created
 
     async def drafted_pairs(self, company_id: int) -> set[tuple[int, int]]:
         """(product, warehouse) pairs on the company's draft orders."""

@@ -10,9 +10,12 @@ transaction.
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockflow.alerts.service import AlertService
@@ -44,7 +47,7 @@ from stockflow.purchasing.schemas import (
 
 
 def _read(
-    order: PurchaseOrder, lines: Sequence[PurchaseOrderLine | OrderLineRead]
+    order: PurchaseOrder | Row[Any], lines: Sequence[PurchaseOrderLine | OrderLineRead]
 ) -> PurchaseOrderRead:
     return PurchaseOrderRead(
         id=order.id,
@@ -249,7 +252,8 @@ class PurchasingService:
             for (supplier_id, warehouse_id), products in sorted(groups.items())
         ]
         created = [
-            _read(order, lines) for order, lines in await self.repo.add_drafts(company_id, drafts)
+            _read(order, [OrderLineRead(**asdict(ln), received_quantity=0) for ln in lines])
+            for order, lines in await self.repo.add_drafts(company_id, drafts)
         ]
         await emit_many(
             self.session, company_id, [("purchase_order.updated", order) for order in created]
