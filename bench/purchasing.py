@@ -13,7 +13,7 @@ import asyncpg
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
-from bench import measure
+from bench import measure, throughput
 from bench.client import HttpConnection
 from bench.registry import Context, Target, measurement
 from bench.report import _block
@@ -350,7 +350,7 @@ async def receipt_sql(
     "receipts",
     title="Receipts against purchase orders, 32 concurrent clients",
     targets=[Target("ratio_http_over_sql", "L", ">=", 0.4)],
-    markdown=lambda by: _markdown_receipts(by),
+    markdown=throughput.markdown("receipts", "same transaction"),
     method="Receipts: 32 clients posting single-line receipts of 1 unit "
     "(`POST …/purchase-orders/{id}/receipts`) against 200 placed orders vs the app's "
     "statements for the same receipt (tenant setting, order lock, lines, the ledger "
@@ -381,17 +381,3 @@ async def receipts(ctx: Context) -> dict[str, Any]:
     finally:
         await drop_receipt_orders(ctx.conn, list(orders))
     return {**result, "orders": len(orders)}
-
-
-def _markdown_receipts(by: dict[str, dict[str, Any]]) -> list[str]:
-    lines = [
-        "| dataset | HTTP receipts/s | asyncpg receipts/s (same transaction) | HTTP / SQL "
-        "| failed |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for name, r in by.items():
-        lines.append(
-            f"| {name} | {render(r['http_per_s'])} | {render(r['sql_per_s'])} | "
-            f"{render(r['ratio_http_over_sql'])} | {r['http_failed']} / {r['sql_failed']} |"
-        )
-    return lines

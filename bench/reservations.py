@@ -18,10 +18,9 @@ from typing import Any
 
 import asyncpg
 
-from bench import measure
+from bench import measure, throughput
 from bench.client import HttpConnection
 from bench.registry import Context, Target, measurement
-from bench.stats import render
 from bench.throughput import http_over_sql
 from stockflow.core.database import to_positional
 from stockflow.core.settings import get_settings
@@ -176,7 +175,7 @@ async def _forget_reservations(conn: asyncpg.Connection, company_id: int) -> Non
     "reservations",
     title="Reservations: create + commit, 32 concurrent clients",
     targets=[Target("ratio_http_over_sql", "L", ">=", 0.4)],
-    markdown=lambda by: _markdown(by),
+    markdown=throughput.markdown("create+commit", "same statements"),
     method="Reservations: 32 clients each reserving one unit of a random stocked pair and "
     "committing it (two requests, one keep-alive connection each) vs the app's own "
     "statements for the same two transactions, events included, on a 32-connection "
@@ -194,17 +193,3 @@ async def reservations(ctx: Context) -> dict[str, Any]:
             return await http_over_sql(ctx, "reservations", http, sql)
     finally:
         await _forget_reservations(ctx.conn, ctx.company_id)
-
-
-def _markdown(by: dict[str, dict[str, Any]]) -> list[str]:
-    lines = [
-        "| dataset | HTTP create+commit/s | asyncpg create+commit/s (same statements) "
-        "| HTTP / SQL | failed |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for name, r in by.items():
-        lines.append(
-            f"| {name} | {render(r['http_per_s'])} | {render(r['sql_per_s'])} | "
-            f"{render(r['ratio_http_over_sql'])} | {r['http_failed']} / {r['sql_failed']} |"
-        )
-    return lines

@@ -1,11 +1,12 @@
 """HTTP against the same statements on asyncpg, as throughput: the comparison that the
 write-side measurements (writes, receipts, reservations) share."""
 
+from collections.abc import Callable
 from typing import Any
 
 from bench.measure import SaleLoad
 from bench.registry import Context
-from bench.stats import alternate, ratio, spread
+from bench.stats import alternate, ratio, render, spread
 
 
 async def http_over_sql(ctx: Context, name: str, http: SaleLoad, sql: SaleLoad) -> dict[str, Any]:
@@ -38,3 +39,22 @@ async def http_over_sql(ctx: Context, name: str, http: SaleLoad, sql: SaleLoad) 
         "connections_per_worker": http.per_worker,
         "sql_failed": failed["sql"],
     }
+
+
+def markdown(unit: str, sql_label: str) -> Callable[[dict[str, dict[str, Any]]], list[str]]:
+    """The table of an `http_over_sql` result per dataset: `unit` per second over HTTP and
+    on asyncpg (`sql_label` says what the SQL side runs), their ratio, the failures."""
+
+    def table(by: dict[str, dict[str, Any]]) -> list[str]:
+        lines = [
+            f"| dataset | HTTP {unit}/s | asyncpg {unit}/s ({sql_label}) | HTTP / SQL | failed |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for name, r in by.items():
+            lines.append(
+                f"| {name} | {render(r['http_per_s'])} | {render(r['sql_per_s'])} | "
+                f"{render(r['ratio_http_over_sql'])} | {r['http_failed']} / {r['sql_failed']} |"
+            )
+        return lines
+
+    return table

@@ -3,9 +3,8 @@ the same transaction on a 32-connection asyncpg pool, in alternating rounds."""
 
 from typing import Any
 
-from bench import measure
+from bench import measure, throughput
 from bench.registry import Context, Target, measurement
-from bench.stats import render
 from bench.throughput import http_over_sql
 
 
@@ -13,7 +12,7 @@ from bench.throughput import http_over_sql
     "writes",
     title="The write path: single-line sales, 32 concurrent clients",
     targets=[Target("ratio_http_over_sql", size, ">=", 0.5) for size in ("S", "M", "L")],
-    markdown=lambda by: _markdown(by),
+    markdown=throughput.markdown("sales", "same transaction"),
     method="Writes: 32 clients posting single-line sales (`POST /stock-movements`, one "
     "keep-alive connection each) vs the app's own statements in one transaction on a "
     "32-connection asyncpg pool connected as the app role (row-level security on): tenant "
@@ -29,16 +28,3 @@ async def writes(ctx: Context) -> dict[str, Any]:
     ):
         sql = measure.sql_sales(pool, ctx.company_id, ctx.pairs, clients)
         return await http_over_sql(ctx, "writes", http, sql)
-
-
-def _markdown(by: dict[str, dict[str, Any]]) -> list[str]:
-    lines = [
-        "| dataset | HTTP sales/s | asyncpg sales/s (same transaction) | HTTP / SQL | failed |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for name, w in by.items():
-        lines.append(
-            f"| {name} | {render(w['http_per_s'])} | {render(w['sql_per_s'])} | "
-            f"{render(w['ratio_http_over_sql'])} | {w['http_failed']} / {w['sql_failed']} |"
-        )
-    return lines

@@ -124,7 +124,7 @@ def _iso_string(value: Any) -> Any:
     return value
 
 
-def _as_utc(value: datetime) -> datetime:
+def as_utc(value: datetime) -> datetime:
     """Timestamps without an offset are UTC; the others are converted to UTC."""
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
@@ -134,7 +134,7 @@ def _as_utc(value: datetime) -> datetime:
         raise ValueError("timestamp is out of range") from exc
 
 
-Timestamp = Annotated[datetime, BeforeValidator(_iso_string), AfterValidator(_as_utc)]
+Timestamp = Annotated[datetime, BeforeValidator(_iso_string), AfterValidator(as_utc)]
 """An ISO 8601 string (body or query), as an aware UTC datetime; no offset means UTC."""
 
 Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]

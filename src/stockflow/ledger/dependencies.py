@@ -5,8 +5,8 @@ from fastapi import Depends, Query
 
 from stockflow.core.auth import MAX_ID
 from stockflow.core.errors import InvalidInput
-from stockflow.core.schemas import Timestamp
-from stockflow.ledger.schemas import EntryFilters, EntryReason, as_utc
+from stockflow.core.schemas import Timestamp, as_utc
+from stockflow.ledger.schemas import EntryFilters, EntryReason
 
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 

@@ -1,6 +1,6 @@
 """Request and response shapes of stock movements, transfers and ledger entries."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
@@ -12,16 +12,6 @@ MAX_LINES = 1_000
 
 MovementReason = Literal["receipt", "sale", "return", "adjustment"]
 EntryReason = Literal["receipt", "sale", "return", "adjustment", "transfer_out", "transfer_in"]
-
-
-def as_utc(value: datetime) -> datetime:
-    """Timestamps without an offset are UTC; the others are converted to UTC."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
-    except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+05:00
-        raise ValueError("timestamp is out of range") from exc
 
 
 UtcDatetime = Timestamp
