@@ -28,19 +28,20 @@ from stockflow.events import outbox as events_outbox
 from stockflow.ledger import repository as ledger_repository
 
 ADMIN_TOKEN = "bench-admin-token"  # noqa: S105 - a throwaway server
-# The app's engine plans every statement for its parameters (core/database.py); the SQL
-# floor gets the same plans.
+# The app plans the report's statement for its parameters (`plan_cache_mode` around that
+# one statement, alerts/repository.py); the bench's report floors get the same plans from
+# their connection's setting. Every other statement keeps the plan cache on both sides.
 SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 DEFAULT_THRESHOLD = 10
 
 
 def app_server_settings(settings: Settings | None = None) -> dict[str, str]:
     """The startup parameters of the app's own connections (`create_engine` in
-    core/database.py): its plan mode, statement timeout and role. As the app role
-    (neither superuser nor BYPASSRLS) every statement passes row-level security, as the
-    app's do; the bench's owner connection (`SERVER_SETTINGS`) bypasses it."""
+    core/database.py): its statement timeout and role. As the app role (neither superuser
+    nor BYPASSRLS) every statement passes row-level security, as the app's do; the
+    bench's owner connection (`SERVER_SETTINGS`) bypasses it."""
     s = settings or Settings()
-    out = {**SERVER_SETTINGS, "statement_timeout": str(s.db_statement_timeout_ms)}
+    out = {"statement_timeout": str(s.db_statement_timeout_ms)}
     if s.db_role:
         out["role"] = s.db_role
     return out

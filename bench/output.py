@@ -202,7 +202,8 @@ METHOD = [
     "- Server: `stockflow serve` (migrate, then its default 2 uvicorn workers) in a "
     "subprocess; the bench's own HTTP/1.1 keep-alive client (bench/client.py); admin token. "
     "SQL floors: the app's own statement texts (imported from the app, so they cannot "
-    "drift) on asyncpg with `plan_cache_mode = force_custom_plan` as the app's engine.",
+    "drift) on asyncpg, connected as the app connects; the report's floor with "
+    "`plan_cache_mode = force_custom_plan`, which the app sets around that statement.",
     "- Repeatable figures: what is compared runs in alternating rounds (A B, then B A, ...) "
     "and each target is judged on the median of the per-round ratios, shown with its "
     "min-max; a slow phase of the machine hits both sides of a round instead of one "

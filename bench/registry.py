@@ -44,7 +44,7 @@ import asyncpg
 
 from bench import dataset
 from bench.database import dsn
-from bench.measure import APP_SERVER_SETTINGS, SERVER_SETTINGS, Server
+from bench.measure import APP_SERVER_SETTINGS, Server
 from bench.ui import UI
 
 # The modules whose measurements a run performs, in this order. Add yours at the end.
@@ -113,7 +113,7 @@ class Context:
     plan: Plan
     data: dataset.Dataset
     db_url: str
-    conn: asyncpg.Connection  # the URL's user, not the app role; app's plan mode
+    conn: asyncpg.Connection  # the URL's user, not the app role; the report's plan mode
     server: Server
     pairs: list[tuple[int, int]]  # stocked (product, warehouse) pairs of company_id
     ui: UI
@@ -134,9 +134,9 @@ class Context:
         """An asyncpg pool on the bench database (default: one connection per client),
         connected as the app connects (`measure.APP_SERVER_SETTINGS`: its role, so
         row-level security applies; every transaction starts with `measure.scope`).
-        `as_app=False`: as the URL's user, with only the app's plan mode."""
+        `as_app=False`: as the URL's user, with no startup parameters."""
         n = size or self.plan.clients
-        settings = APP_SERVER_SETTINGS if as_app else SERVER_SETTINGS
+        settings = APP_SERVER_SETTINGS if as_app else {}
         pool = await asyncpg.create_pool(
             dsn(self.db_url), min_size=n, max_size=n, server_settings=settings
         )

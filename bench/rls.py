@@ -56,7 +56,10 @@ async def _block(side: _Report, n: int) -> float:
 async def rls(ctx: Context) -> dict[str, Any]:
     plan = ctx.plan
     owner = await asyncpg.connect(dsn(ctx.db_url), server_settings=SERVER_SETTINGS)
-    app = await asyncpg.connect(dsn(ctx.db_url), server_settings=APP_SERVER_SETTINGS)
+    # The app sets the report's plan mode around the statement; here, on the connection.
+    app = await asyncpg.connect(
+        dsn(ctx.db_url), server_settings={**APP_SERVER_SETTINGS, **SERVER_SETTINGS}
+    )
     try:
         if await owner.fetchval("SELECT NOT rolsuper FROM pg_roles WHERE rolname = current_user"):
             return {"skipped": "the bench's database user is not a superuser"}

@@ -86,3 +86,26 @@ async def test_report_is_one_statement_whatever_the_size(
     # auth/scope/filter checks are constant: the request as a whole does not grow either
     assert len(small) == len(large)
     assert len(filtered) == len(large) + 1  # + the warehouse existence check
+
+
+async def test_only_the_report_is_planned_for_its_parameters(
+    client: AsyncClient, world: World, app_engine: AsyncEngine, isolated_app: FastAPI
+) -> None:
+    """The report's statement runs with `force_custom_plan` (a generic plan cannot see the
+    window's bounds); the mode is put back after it, so the rest of a transaction (the
+    foreign-key checks of from-alerts' inserts included) keeps the plan cache."""
+    await _populate(world, products=2)
+    async with recorded_statements(app_engine, isolated_app) as statements:
+        r = await client.get(f"/api/companies/{world.company_id}/alerts/low-stock")
+    assert r.status_code == 200 and r.json()["total_alerts"] == 6
+    # (asyncpg's logger runs its callbacks soon after, not in line with SQLAlchemy's)
+    around = [s for s in statements if "plan_cache_mode" in s or "ledger_entries" in s]
+    assert len(around) == 3 and "ledger_entries" in around[1], around
+    assert around[0] == "SET LOCAL plan_cache_mode = force_custom_plan"
+    assert around[2] == "SET LOCAL plan_cache_mode TO DEFAULT"
+    # The test app's requests share one outer transaction: a SET LOCAL left behind
+    # would still be in force here.
+    bound: AsyncConnection = isolated_app.state.sessionmaker.kw["bind"]
+    driver = (await bound.get_raw_connection()).driver_connection
+    assert driver is not None
+    assert await driver.fetchval("SHOW plan_cache_mode") == "auto"

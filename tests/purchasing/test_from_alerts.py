@@ -135,6 +135,8 @@ async def test_from_alerts_drafts_per_supplier_and_warehouse(
     assert got[(shop.supplier_id, shop.warehouse_id, a)][0] % 5 == 0
     for o in orders:
         assert o["status"] == "draft" and o["reference"] is None and o["expected_at"] is None
+        # the answer is written by hand (pre-serialized): it is what a GET gives
+        assert (await client.get(f"{shop.base}/purchase-orders/{o['id']}")).json() == o
         assert [ln["product_id"] for ln in o["lines"]] == sorted(
             ln["product_id"] for ln in o["lines"]
         )

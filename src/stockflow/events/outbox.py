@@ -21,7 +21,9 @@ EVENT_TYPES: Final = (
     "low_stock.resolved",
 )
 
-EventData = BaseModel | Mapping[str, Any]
+# A model, a mapping, or the data already as JSON text (a caller that also sends the same
+# JSON in its response serializes it once).
+EventData = BaseModel | Mapping[str, Any] | str
 
 _JSON: TypeAdapter[Any] = TypeAdapter(Any)
 
@@ -38,6 +40,8 @@ _INSERT = DriverStatement(
 
 def _as_json(data: EventData) -> str:
     # Decimals become strings and datetimes ISO 8601, as the API's own responses have them.
+    if isinstance(data, str):
+        return data
     if isinstance(data, BaseModel):
         return data.model_dump_json()
     return _JSON.dump_json(dict(data)).decode()

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import Row, Select, delete, func, insert, select, text, update
+from sqlalchemy import Select, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from stockflow.core.database import DriverStatement
 from stockflow.models import (
     Product,
     ProductSupplier,
@@ -77,29 +77,57 @@ _RECEIVE = text(
 )
 
 
-_INSERT_DRAFTS = text(
+# Drafts from the report, however many (thousands on a large company): the orders, their
+# lines with the supplier link's unit_cost, in one statement on the driver's connection
+# (ORM objects or SQLAlchemy rows per draft cost more than the SQL). A draft is found by
+# its (supplier, warehouse), unique within one call. The lines' foreign key to the new
+# orders is checked at the end of the statement, when the orders exist.
+_INSERT_DRAFTS = DriverStatement(
     """
-    INSERT INTO purchase_orders (company_id, supplier_id, warehouse_id, status)
-    SELECT :company_id, t.supplier_id, t.warehouse_id, 'draft'
-    FROM unnest(CAST(:suppliers AS bigint[]), CAST(:warehouses AS bigint[])) WITH ORDINALITY
-        AS t(supplier_id, warehouse_id, n)
-    ORDER BY t.n
-    RETURNING id, company_id, supplier_id, warehouse_id, status, reference, expected_at,
-              ordered_at, created_at
+    WITH orders AS (
+        INSERT INTO purchase_orders (company_id, supplier_id, warehouse_id, status)
+        SELECT :company_id, t.supplier_id, t.warehouse_id, 'draft'
+        FROM unnest(CAST(:suppliers AS bigint[]), CAST(:warehouses AS bigint[]))
+            WITH ORDINALITY AS t(supplier_id, warehouse_id, n)
+        ORDER BY t.n
+        RETURNING id, supplier_id, warehouse_id, created_at
+    ), lines AS (
+        INSERT INTO purchase_order_lines
+            (purchase_order_id, company_id, product_id, position, quantity, unit_cost)
+        SELECT o.id, :company_id, t.product_id, t.position, t.quantity, ps.unit_cost
+        FROM unnest(
+            CAST(:line_suppliers AS bigint[]), CAST(:line_warehouses AS bigint[]),
+            CAST(:products AS bigint[]), CAST(:positions AS int[]), CAST(:quantities AS bigint[])
+        ) AS t(supplier_id, warehouse_id, product_id, position, quantity)
+        JOIN orders AS o USING (supplier_id, warehouse_id)
+        LEFT JOIN product_suppliers AS ps
+            ON ps.company_id = :company_id AND ps.supplier_id = t.supplier_id
+            AND ps.product_id = t.product_id
+        RETURNING purchase_order_id, product_id, position, quantity, unit_cost
+    )
+    SELECT o.id, o.supplier_id, o.warehouse_id, o.created_at,
+           l.product_id, l.quantity, l.unit_cost
+    FROM orders AS o JOIN lines AS l ON l.purchase_order_id = o.id
+    ORDER BY o.id, l.position
     """
 )
 
-_INSERT_DRAFT_LINES = text(
-    """
-    INSERT INTO purchase_order_lines
-        (purchase_order_id, company_id, product_id, position, quantity, unit_cost)
-    SELECT t.order_id, :company_id, t.product_id, t.position, t.quantity, t.unit_cost
-    FROM unnest(
-        CAST(:orders AS bigint[]), CAST(:products AS bigint[]), CAST(:positions AS int[]),
-        CAST(:quantities AS bigint[]), CAST(:costs AS numeric[])
-    ) AS t(order_id, product_id, position, quantity, unit_cost)
-    """
-)
+
+@dataclass(frozen=True)
+class DraftLine:
+    product_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class NewDraft:
+    """A draft order of `add_drafts` as stored: lines with the link's unit_cost."""
+
+    id: int
+    supplier_id: int
+    warehouse_id: int
+    created_at: datetime
+    lines: list[tuple[int, int, Decimal | None]]  # product, quantity, unit_cost
 
 
 @dataclass(frozen=True)
@@ -272,59 +300,35 @@ class PurchasingRepository:
         )
         return {r.product_id: (r.unit_cost, r.lead_time_days) for r in rows}
 
-    async def link_costs(
-        self, company_id: int, pairs: Sequence[tuple[int, int]]
-    ) -> dict[tuple[int, int], Decimal | None]:
-        """(supplier, product) -> the link's unit_cost, for the links among `pairs`."""
-        if not pairs:
-            return {}
-        rows = await self.session.execute(
-            select(
-                ProductSupplier.supplier_id, ProductSupplier.product_id, ProductSupplier.unit_cost
-            ).where(
-                ProductSupplier.company_id == company_id,
-                ProductSupplier.product_id.in_(sorted({p for _, p in pairs})),
-            )
-        )
-        wanted = set(pairs)
-        return {
-            (r.supplier_id, r.product_id): r.unit_cost
-            for r in rows
-            if (r.supplier_id, r.product_id) in wanted
-        }
-
     async def add_drafts(
-        self, company_id: int, drafts: Sequence[tuple[int, int, Sequence[NewLine]]]
-    ) -> list[tuple[Row[Any], list[NewLine]]]:
+        self, company_id: int, drafts: Sequence[tuple[int, int, Sequence[DraftLine]]]
+    ) -> list[NewDraft]:
         """Insert draft orders (supplier, warehouse, lines) with null reference and
-        expected_at: two set-based statements however many there are (from-alerts drafts
-        thousands on a large company; ORM objects per row cost more than the SQL). Each
-        draft's order row comes back with its lines as given."""
+        expected_at, each line's unit_cost the supplier's link's (null without one); one
+        statement however many there are. The drafts come back in id order."""
         if not drafts:
             return []
-        orders = await self.session.execute(
-            _INSERT_DRAFTS,
+        lines = [(s, w, i, ln) for s, w, lns in drafts for i, ln in enumerate(lns)]
+        rows = await _INSERT_DRAFTS.fetch(
+            self.session,
             {
                 "company_id": company_id,
                 "suppliers": [supplier_id for supplier_id, _, _ in drafts],
                 "warehouses": [warehouse_id for _, warehouse_id, _ in drafts],
+                "line_suppliers": [s for s, _, _, _ in lines],
+                "line_warehouses": [w for _, w, _, _ in lines],
+                "products": [ln.product_id for _, _, _, ln in lines],
+                "positions": [i for _, _, i, _ in lines],
+                "quantities": [ln.quantity for _, _, _, ln in lines],
             },
         )
-        # One draft per (supplier, warehouse): that pair finds each draft's row.
-        by_pair = {(o.supplier_id, o.warehouse_id): o for o in orders}
-        created = [(by_pair[(s, w)], list(lines)) for s, w, lines in drafts]
-        lines = [(order.id, i, ln) for order, lines in created for i, ln in enumerate(lines)]
-        await self.session.execute(
-            _INSERT_DRAFT_LINES,
-            {
-                "company_id": company_id,
-                "orders": [order_id for order_id, _, _ in lines],
-                "products": [ln.product_id for _, _, ln in lines],
-                "positions": [i for _, i, _ in lines],
-                "quantities": [ln.quantity for _, _, ln in lines],
-                "costs": [ln.unit_cost for _, _, ln in lines],
-            },
-        )
+        created: list[NewDraft] = []
+        for r in rows:
+            if not created or created[-1].id != r["id"]:
+                created.append(
+                    NewDraft(r["id"], r["supplier_id"], r["warehouse_id"], r["created_at"], [])
+                )
+            created[-1].lines.append((r["product_id"], r["quantity"], r["unit_cost"]))
         return created
 
     async def drafted_pairs(self, company_id: int) -> set[tuple[int, int]]:

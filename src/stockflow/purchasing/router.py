@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import Body, status
+from fastapi import Body, Response, status
 
 from stockflow.core.auth import CompanyScopeDep, IdPath
 from stockflow.core.errors import problem_responses
@@ -71,6 +71,7 @@ async def list_purchase_orders(
     "Alerts whose product and warehouse are already on a `draft` order (`in-draft`) or "
     "that have no supplier (`no-supplier`) are listed in `skipped`; alerts that need "
     "nothing are in neither. The body may be left out. Honours `Idempotency-Key`.",
+    response_model=FromAlertsRead,
     responses=problem_responses(404),
 )
 async def draft_from_alerts(
@@ -78,9 +79,11 @@ async def draft_from_alerts(
     service: PurchasingServiceDep,
     idem: IdempotencyDep,
     data: Annotated[FromAlertsCreate | None, Body()] = None,
-) -> FromAlertsRead:
+) -> Response:
     await idem.claim(scope.company_id)
-    return await service.from_alerts(scope.company_id, data or FromAlertsCreate())
+    # Pre-serialized (the declared model still documents it), as the report's.
+    body = await service.from_alerts(scope.company_id, data or FromAlertsCreate())
+    return Response(body, status_code=status.HTTP_201_CREATED, media_type="application/json")
 
 
 @router.get(_ONE, summary="Get a purchase order", responses=problem_responses(404))

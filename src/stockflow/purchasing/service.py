@@ -10,11 +10,11 @@ transaction.
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,10 +30,15 @@ from stockflow.ledger.writer import write_entries
 from stockflow.models import PurchaseOrder, PurchaseOrderLine, Supplier, Warehouse
 from stockflow.models.purchasing import OPEN_STATUSES
 from stockflow.purchasing.exceptions import invalid, order_not_found, over_receipt, wrong_status
-from stockflow.purchasing.repository import NewLine, OrderQuery, PurchasingRepository
+from stockflow.purchasing.repository import (
+    DraftLine,
+    NewDraft,
+    NewLine,
+    OrderQuery,
+    PurchasingRepository,
+)
 from stockflow.purchasing.schemas import (
     FromAlertsCreate,
-    FromAlertsRead,
     OrderFilters,
     OrderLineCreate,
     OrderLineRead,
@@ -44,6 +49,26 @@ from stockflow.purchasing.schemas import (
     ReceiptRead,
     SkippedAlert,
 )
+
+_SKIPPED: TypeAdapter[list[SkippedAlert]] = TypeAdapter(list[SkippedAlert])
+
+
+def _draft_read(company_id: int, draft: NewDraft) -> PurchaseOrderRead:
+    return PurchaseOrderRead(
+        id=draft.id,
+        company_id=company_id,
+        supplier_id=draft.supplier_id,
+        warehouse_id=draft.warehouse_id,
+        status="draft",
+        reference=None,
+        expected_at=None,
+        ordered_at=None,
+        created_at=draft.created_at,
+        lines=[
+            OrderLineRead(product_id=p, quantity=q, received_quantity=0, unit_cost=cost)
+            for p, q, cost in draft.lines
+        ],
+    )
 
 
 def _read(
@@ -210,9 +235,12 @@ class PurchasingService:
         await self.repo.update_order(order, {"status": "cancelled"})
         return await self._updated(company_id, _read(order, lines))
 
-    async def from_alerts(self, company_id: int, data: FromAlertsCreate) -> FromAlertsRead:
+    async def from_alerts(self, company_id: int, data: FromAlertsCreate) -> bytes:
         """Draft one order per (supplier, warehouse) from the low-stock report's alerts
-        that need an order, skipping those with no supplier or already on a draft."""
+        that need an order, skipping those with no supplier or already on a draft.
+
+        Returns the answer as JSON in `FromAlertsRead`'s shape: a large company drafts
+        thousands of orders, and each is serialized once, for its event and the answer."""
         await self.repo.lock_company_drafting(company_id)
         alerts = await self.alerts.alerts(
             company_id,
@@ -240,26 +268,27 @@ class PurchasingService:
             else:
                 key = (alert["supplier"]["id"], warehouse_id)
                 groups[key][product_id] = alert["recommended_order_quantity"]
-        costs = await self.repo.link_costs(
-            company_id, [(s, p) for (s, _), ps in groups.items() for p in ps]
-        )
         drafts = [
-            (
-                supplier_id,
-                warehouse_id,
-                [NewLine(p, q, costs.get((supplier_id, p))) for p, q in sorted(products.items())],
-            )
+            (supplier_id, warehouse_id, [DraftLine(p, q) for p, q in sorted(products.items())])
             for (supplier_id, warehouse_id), products in sorted(groups.items())
         ]
         created = [
-            _read(order, [OrderLineRead(**asdict(ln), received_quantity=0) for ln in lines])
-            for order, lines in await self.repo.add_drafts(company_id, drafts)
+            _draft_read(company_id, draft).model_dump_json()
+            for draft in await self.repo.add_drafts(company_id, drafts)
         ]
         await emit_many(
             self.session, company_id, [("purchase_order.updated", order) for order in created]
         )
         skipped.sort(key=lambda s: (s.product_id, s.warehouse_id))
-        return FromAlertsRead(purchase_orders=created, skipped=skipped)
+        return b"".join(
+            [
+                b'{"purchase_orders":[',
+                ",".join(created).encode(),
+                b'],"skipped":',
+                _SKIPPED.dump_json(skipped),
+                b"}",
+            ]
+        )
 
     # -- helpers -----------------------------------------------------------------------
 
