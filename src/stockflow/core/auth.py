@@ -15,8 +15,9 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockflow.core.database import SessionDep
+from stockflow.core.database import request_session
 from stockflow.core.errors import Forbidden, NotFound, Unauthorized
 from stockflow.core.key_usage import KEY_USAGE
 from stockflow.core.tenancy import scope_to_company
@@ -141,7 +142,6 @@ _KEY_LOOKUP = text("SELECT company_id, secret_hash FROM stockflow_api_key(:key_i
 
 async def get_principal(
     request: Request,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
@@ -160,6 +160,7 @@ async def get_principal(
         if found is None or not hmac.compare_digest(hash_secret(secret), found[1]):
             # No tenant is known yet: a function of the RLS migration reads this one
             # key in the admin scope, which ends when it returns.
+            session = request_session(request)
             row = (await session.execute(_KEY_LOOKUP, {"key_id": key_id})).one_or_none()
             if row is not None:
                 found = (row.company_id, row.secret_hash)
@@ -185,7 +186,7 @@ IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 async def ensure_company_access(
-    session: SessionDep, principal: Principal, company_id: int, known: set[int] | None = None
+    session: AsyncSession, principal: Principal, company_id: int, known: set[int] | None = None
 ) -> None:
     """404 unless the caller may act on `company_id` and it exists (never reveal which);
     then binds the transaction to `company_id` for row-level security.
@@ -204,9 +205,11 @@ async def ensure_company_access(
 
 
 async def get_company_scope(
-    request: Request, company_id: IdPath, principal: PrincipalDep, session: SessionDep
+    request: Request, company_id: IdPath, principal: PrincipalDep
 ) -> CompanyScope:
-    await ensure_company_access(session, principal, company_id, _known_companies(request))
+    await ensure_company_access(
+        request_session(request), principal, company_id, _known_companies(request)
+    )
     return CompanyScope(company_id=company_id, principal=principal)
 
 

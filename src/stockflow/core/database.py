@@ -34,12 +34,24 @@ def to_positional(sql: str) -> tuple[str, list[str]]:
     return _NAMED_BIND.sub(number, sql), names
 
 
+_DRIVER = "stockflow.driver"
+
+
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under `session`'s transaction. The session must already
     have run a statement in this transaction (SQLAlchemy sends BEGIN with its first
-    one; a request's tenant scope is one): the driver would otherwise run outside it."""
-    connection = await session.connection()
-    driver: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection
+    one; a request's tenant scope is one): the driver would otherwise run outside it.
+
+    Remembered for the rest of the transaction (a sale sends five statements here):
+    asking SQLAlchemy each time walks its async proxies for the same connection."""
+    sync = session.sync_session
+    cached = sync.info.get(_DRIVER)
+    if cached is not None and cached[0] is sync.get_transaction():
+        driver: asyncpg.Connection = cached[1]
+    else:
+        connection = await session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        sync.info[_DRIVER] = (sync.get_transaction(), driver)
     if not driver.is_in_transaction():
         raise RuntimeError("driver_connection: the session's transaction has not begun")
     return driver
@@ -131,15 +143,23 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-async def get_session(request: Request) -> AsyncSession:
+def request_session(request: Request) -> AsyncSession:
     """The request's session. `AutoCommitRoute` (core/routing.py) opens it, commits it
     before the response is sent and closes it when the endpoint is done, which rolls back
-    whatever was not committed. (A plain dependency, not a generator: FastAPI wraps each
-    generator dependency in context managers built anew on every request.)"""
+    whatever was not committed. The dependencies every request solves (auth, the
+    idempotency guard) call this directly rather than depend on `SessionDep`: each
+    dependency node costs FastAPI a solve per request, cached or not."""
     session: AsyncSession | None = getattr(request.state, "session", None)
     if session is None:
         raise RuntimeError("SessionDep needs a route of core.routing.AutoCommitRoute")
     return session
+
+
+async def get_session(request: Request) -> AsyncSession:
+    """`SessionDep`: the request's session (`request_session`). (A plain dependency, not
+    a generator: FastAPI wraps each generator dependency in context managers built anew
+    on every request.)"""
+    return request_session(request)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

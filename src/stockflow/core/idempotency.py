@@ -25,10 +25,10 @@ from typing import Annotated
 from fastapi import Depends, Header, Request, Response
 from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSessionTransaction
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 
 from stockflow.core.background import Job, JobContext
-from stockflow.core.database import SessionDep
+from stockflow.core.database import request_session
 from stockflow.core.errors import (
     PROBLEM_JSON,
     IdempotencyConflict,
@@ -67,7 +67,7 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 
 
 class IdempotencyGuard:
-    def __init__(self, request: Request, session: SessionDep, key: str | None) -> None:
+    def __init__(self, request: Request, session: AsyncSession, key: str | None) -> None:
         self.request = request
         self.session = session
         self.key = key
@@ -166,7 +166,6 @@ async def record_response(
 # async: a plain `def` dependency costs a thread-pool hop on every request.
 async def get_idempotency_guard(
     request: Request,
-    session: SessionDep,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -178,7 +177,7 @@ async def get_idempotency_guard(
         ),
     ] = None,
 ) -> IdempotencyGuard:
-    return IdempotencyGuard(request, session, idempotency_key)
+    return IdempotencyGuard(request, request_session(request), idempotency_key)
 
 
 IdempotencyDep = Annotated[IdempotencyGuard, Depends(get_idempotency_guard)]

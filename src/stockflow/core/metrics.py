@@ -1,6 +1,7 @@
 """Prometheus metrics, served at `/metrics`."""
 
 import os
+import time
 from collections import Counter as Counter_
 from collections.abc import Iterable
 from typing import Any
@@ -69,8 +70,20 @@ def record_ledger_entries(reasons: Iterable[str]) -> None:
         LEDGER_ENTRIES.labels(reason).inc(count)
 
 
+# The pool's gauges are a sample: refreshed at most this often per worker, not after
+# every request (in multiprocess mode each `set` writes a shared file).
+POOL_REFRESH_SECONDS = 1.0
+_pool_refreshed = -POOL_REFRESH_SECONDS
+
+
 def observe_pool(pool: Any) -> None:
-    """A SQLAlchemy QueuePool's numbers (other pool classes have none to give)."""
+    """A SQLAlchemy QueuePool's numbers (other pool classes have none to give), at most
+    once per `POOL_REFRESH_SECONDS`."""
+    global _pool_refreshed
+    now = time.monotonic()
+    if now - _pool_refreshed < POOL_REFRESH_SECONDS:
+        return
+    _pool_refreshed = now
     try:
         size, checked_out = pool.size(), pool.checkedout()
         idle, overflow = pool.checkedin(), pool.overflow()
@@ -82,9 +95,21 @@ def observe_pool(pool: Any) -> None:
     POOL_CONNECTIONS.labels("overflow").set(max(overflow, 0))
 
 
+# The labelled children, by label values: `labels()` takes a lock and builds its key
+# on every call. Routes are templates (few), so these stay small.
+_requests: dict[tuple[str, str, int], Any] = {}
+_latency: dict[tuple[str, str], Any] = {}
+
+
 def observe(method: str, route: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(method, route, str(status)).inc()
-    LATENCY.labels(method, route).observe(seconds)
+    counter = _requests.get((method, route, status))
+    if counter is None:
+        counter = _requests[method, route, status] = REQUESTS.labels(method, route, str(status))
+    counter.inc()
+    histogram = _latency.get((method, route))
+    if histogram is None:
+        histogram = _latency[method, route] = LATENCY.labels(method, route)
+    histogram.observe(seconds)
 
 
 async def metrics_endpoint(_: Request) -> Response:
